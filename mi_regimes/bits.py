@@ -1,0 +1,293 @@
+"""Binary input: validation and packing of (N, D) rows into uint64 words.
+
+Bit order is little-endian within a row: bit ``j`` of a row lands in word ``j // 64`` at
+position ``j % 64``, so a row of D <= 64 bits packs to the integer ``sum_j x_j 2**j``.
+Values are checked inside the packing kernel, so validation costs no extra pass over
+the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+__all__ = ["PackedBits", "pack_bits", "unpack_bits", "as_codes", "check_labels"]
+
+# Kernel status codes.
+_OK, _BAD_VALUE, _MIXED_ZERO_MINUS_ONE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class PackedBits:
+    """Rows of D bits packed into uint64 words.
+
+    Attributes
+    ----------
+    words : numpy.ndarray
+        ``uint64[n, ceil(d / 64)]``, C-contiguous, read-only; unused high bits are zero.
+    n : int
+        Number of rows (samples).
+    d : int
+        Number of bits per row.
+    """
+
+    words: np.ndarray
+    n: int
+    d: int
+
+    def __post_init__(self) -> None:
+        w = self.words
+        if not isinstance(w, np.ndarray) or w.dtype != np.uint64 or w.ndim != 2:
+            raise TypeError("PackedBits.words: expected a uint64 array of shape (n, n_words)")
+        if w.shape != (self.n, n_words(self.d)) or self.n < 1 or self.d < 1:
+            raise ValueError(
+                f"PackedBits: words shape {w.shape} does not match n={self.n}, d={self.d}; "
+                "build it with mi_regimes.pack_bits(x)"
+            )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n, d)``, the shape of the unpacked rows."""
+        return (self.n, self.d)
+
+    def unpack(self) -> np.ndarray:
+        """Return the rows as ``uint8[n, d]`` of {0, 1}."""
+        return unpack_bits(self)
+
+
+def n_words(d: int) -> int:
+    """Number of uint64 words that hold ``d`` bits."""
+    return (d + 63) // 64
+
+
+@nb.njit(cache=True, parallel=True)
+def _pack_kernel(x, out):
+    n, d = x.shape
+    n_w = out.shape[1]
+    bad = np.zeros(n, np.uint8)
+    saw_zero = np.zeros(n, np.uint8)
+    saw_minus = np.zeros(n, np.uint8)
+    for i in nb.prange(n):
+        b_acc = np.uint8(0)
+        z_acc = np.uint8(0)
+        m_acc = np.uint8(0)
+        for w in range(n_w):
+            acc = np.uint64(0)
+            stop = min(64, d - 64 * w)
+            for b in range(stop):
+                v = x[i, 64 * w + b]
+                one = v == 1
+                zero = v == 0
+                minus = v == -1
+                # Branch-free so LLVM can vectorise the inner loop; NaN fails all three tests.
+                acc |= np.uint64(one) << np.uint64(b)
+                b_acc |= np.uint8(not (one or zero or minus))
+                z_acc |= np.uint8(zero)
+                m_acc |= np.uint8(minus)
+            out[i, w] = acc
+        bad[i] = b_acc
+        saw_zero[i] = z_acc
+        saw_minus[i] = m_acc
+    if bad.any():
+        return _BAD_VALUE
+    if saw_zero.any() and saw_minus.any():
+        return _MIXED_ZERO_MINUS_ONE
+    return _OK
+
+
+_GATHER = np.uint64(0x0102040810204080)
+_HIGH7 = np.uint64(0xFEFEFEFEFEFEFEFE)
+
+
+@nb.njit(cache=True, parallel=True)
+def _pack_bytes_kernel(x8, d, out):
+    """Pack {0,1} bytes read eight at a time (``x8``: the rows viewed as uint64).
+
+    The multiply gathers the low bit of each byte into the top byte, least significant
+    byte first; any byte other than 0/1 shows up in ``v & 0xFEFE...``.
+    """
+    n = x8.shape[0]
+    n_w = out.shape[1]
+    bad = np.zeros(n, np.uint8)
+    for i in nb.prange(n):
+        b_acc = np.uint64(0)
+        for w in range(n_w):
+            acc = np.uint64(0)
+            stop = min(8, (d - 64 * w) // 8)
+            for k in range(stop):
+                v = x8[i, 8 * w + k]
+                b_acc |= v & _HIGH7
+                acc |= ((v * _GATHER) >> np.uint64(56)) << np.uint64(8 * k)
+            out[i, w] = acc
+        bad[i] = b_acc != 0
+    return _BAD_VALUE if bad.any() else _OK
+
+
+@nb.njit(cache=True, parallel=True)
+def _unpack_kernel(words, d, out):
+    n = words.shape[0]
+    for i in nb.prange(n):
+        for j in range(d):
+            out[i, j] = np.uint8((words[i, j // 64] >> np.uint64(j % 64)) & np.uint64(1))
+
+
+def _as_array(x, name: str) -> np.ndarray:
+    """Convert ``x`` to a NumPy array without copying when possible; reject odd dtypes."""
+    arr = np.asarray(x)
+    if arr.dtype == object:
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"{name}: object array with non-numeric entries; pass a numeric array of "
+                "{0,1} or {-1,+1}, e.g. np.asarray(x, dtype=np.uint8)"
+            ) from exc
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name}: dtype {arr.dtype} is not supported; pass bool, integer or float "
+            "values in {0,1} or {-1,+1}"
+        )
+    if arr.size == 0:
+        raise ValueError(f"{name}: empty array of shape {arr.shape}; pass at least one sample")
+    return arr
+
+
+def pack_bits(x, name: str = "x") -> PackedBits:
+    """Validate binary rows and pack them into uint64 words.
+
+    Parameters
+    ----------
+    x : array_like or PackedBits
+        ``(N, D)`` array of {0, 1} (bool, integer or float dtype) or of {-1, +1}
+        (signs: +1 -> bit 1, -1 -> bit 0). A ``PackedBits`` is returned unchanged.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    PackedBits
+        ``words`` of shape ``(N, ceil(D / 64))``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 2-D, is empty, or holds values other than {0,1} / {-1,+1}
+        (including NaN and inf), or mixes 0 with -1.
+    TypeError
+        If the dtype is not bool, integer or float.
+
+    Examples
+    --------
+    >>> import numpy as np, mi_regimes as mr
+    >>> p = mr.pack_bits(np.array([[1, 0, 1], [0, 0, 1]], dtype=np.uint8))
+    >>> p.words.ravel().tolist(), p.n, p.d
+    ([5, 4], 2, 3)
+    """
+    if isinstance(x, PackedBits):
+        return x
+    arr = _as_array(x, name)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name}: expected a 2-D (samples, bits) array, got {arr.ndim}-D shape {arr.shape}; "
+            "reshape to (N, D) or pass 1-D integer symbols to the entropy functions"
+        )
+    if arr.dtype == np.bool_:
+        arr = arr.view(np.uint8)
+    arr = np.ascontiguousarray(arr)
+    n, d = arr.shape
+    words = np.empty((n, n_words(d)), dtype=np.uint64)
+    if arr.dtype.itemsize == 1 and arr.dtype.kind in "bu" and d % 8 == 0:
+        status = _pack_bytes_kernel(arr.view(np.uint64), d, words)
+    else:
+        status = _pack_kernel(arr, words)
+    if status == _BAD_VALUE:
+        raise ValueError(
+            f"{name}: values must be binary, {{0,1}} or {{-1,+1}}; found other values "
+            "(or NaN/inf); threshold or sign-binarise the data first"
+        )
+    if status == _MIXED_ZERO_MINUS_ONE:
+        raise ValueError(
+            f"{name}: mixes 0 and -1; use either {{0,1}} or {{-1,+1}} coding, not both"
+        )
+    words.flags.writeable = False
+    return PackedBits(words=words, n=n, d=d)
+
+
+def unpack_bits(packed: PackedBits) -> np.ndarray:
+    """Unpack a ``PackedBits`` back to ``uint8[N, D]`` of {0, 1}.
+
+    Parameters
+    ----------
+    packed : PackedBits
+        Output of :func:`pack_bits`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint8[N, D]``.
+    """
+    if not isinstance(packed, PackedBits):
+        raise TypeError(f"packed: expected PackedBits, got {type(packed).__name__}")
+    out = np.empty((packed.n, packed.d), dtype=np.uint8)
+    _unpack_kernel(np.ascontiguousarray(packed.words), packed.d, out)
+    return out
+
+
+def check_labels(y, name: str = "labels") -> np.ndarray:
+    """Validate a 1-D array of discrete symbols and return it as int64.
+
+    Parameters
+    ----------
+    y : array_like
+        1-D array of integers (or bool, or floats holding whole numbers).
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64[N]`` (a new array; ``y`` is not modified).
+    """
+    arr = _as_array(y, name)
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array of symbols, got shape {arr.shape}")
+    if arr.dtype.kind == "f":
+        finite = np.isfinite(arr)
+        if not finite.all() or not np.array_equal(arr, np.round(arr)):
+            raise ValueError(
+                f"{name}: float symbols must be finite whole numbers; found NaN, inf or "
+                "fractions; pass integer class labels"
+            )
+    if arr.dtype.kind == "u" and arr.dtype.itemsize == 8 and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name}: uint64 symbols above 2**63-1 are not supported")
+    return arr.astype(np.int64)
+
+
+def as_codes(x, name: str = "x") -> tuple[np.ndarray, float]:
+    """Turn any accepted input into row words and the size of its alphabet.
+
+    Parameters
+    ----------
+    x : array_like or PackedBits
+        ``(N, D)`` binary rows, ``PackedBits``, or 1-D integer symbols.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    words : numpy.ndarray
+        ``uint64[N, W]``, each row one sample (for symbols, ``W = 1``).
+    alphabet_size : float
+        ``2**D`` for binary rows; for symbols, ``max - min + 1`` (a lower bound on the
+        true alphabet, used only by estimators that need one, such as NSB).
+    """
+    if isinstance(x, PackedBits):
+        return x.words, 2.0**x.d
+    arr = _as_array(x, name)
+    if arr.ndim == 1:
+        sym = check_labels(arr, name)
+        return sym.view(np.uint64).reshape(-1, 1), float(sym.max() - sym.min() + 1)
+    packed = pack_bits(arr, name)
+    return packed.words, 2.0**packed.d
