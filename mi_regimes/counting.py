@@ -184,8 +184,9 @@ def _partitioned_counts(keys, bucket_bits):
 
 
 def _bucket_bits(n: int) -> int:
-    # about 256 keys per bucket: each local table then stays within L1/L2
-    return int(min(16, max(0, np.floor(np.log2(max(n, 1) / 256)))))
+    # about 256 keys per bucket: each local table then stays within L1/L2. At least one
+    # bit: a shift by 64 in the kernel would be undefined behaviour.
+    return int(min(16, max(1, np.floor(np.log2(max(n, 1) / 256)))))
 
 
 @nb.njit(cache=True)

@@ -1,0 +1,54 @@
+import naive
+import numpy as np
+import pytest
+
+from mi_regimes.bits import pack_bits
+from mi_regimes.counting import count_profile, count_rows, joint_counts, row_codes
+
+
+@pytest.mark.parametrize(
+    "n,d,p",
+    [(1, 1, 0.5), (10, 3, 0.5), (1000, 8, 0.5), (5000, 20, 0.5), (3000, 40, 0.5),
+     (4000, 64, 0.1), (2000, 70, 0.02), (1500, 130, 0.01), (20000, 32, 0.5), (50000, 24, 0.3)],
+)
+def test_count_rows_matches_naive(n, d, p, rng):
+    x = (rng.random((n, d)) < p).astype(np.uint8)
+    expected = naive.counts_of_rows(x)
+    got = count_rows(pack_bits(x))
+    np.testing.assert_array_equal(np.sort(got), expected)
+    codes, counts = row_codes(x)
+    np.testing.assert_array_equal(np.sort(counts), expected)
+    # codes: equal rows share a code, counts index by code
+    np.testing.assert_array_equal(np.bincount(codes), counts)
+    first = {}
+    for row, c in zip(map(tuple, x.tolist()), codes, strict=True):
+        assert first.setdefault(row, c) == c
+
+
+def test_count_rows_symbols_including_negative():
+    y = np.array([-5, 3, 3, -5, 7, 2**40, 2**40, 2**40])
+    np.testing.assert_array_equal(np.sort(count_rows(y)), [1, 2, 2, 3])
+
+
+def test_count_order_is_deterministic(rng):
+    x = rng.integers(0, 2, size=(3000, 40), dtype=np.uint8)
+    np.testing.assert_array_equal(count_rows(x), count_rows(x.copy()))
+
+
+def test_joint_counts(rng):
+    t = rng.integers(0, 2, size=(500, 5), dtype=np.uint8)
+    y = rng.integers(0, 3, size=500)
+    c_t, c_y, c_ty = joint_counts(t, y)
+    np.testing.assert_array_equal(np.sort(c_t), naive.counts_of_rows(t))
+    np.testing.assert_array_equal(np.sort(c_y), naive.counts_of_rows(y[:, None]))
+    np.testing.assert_array_equal(np.sort(c_ty), naive.counts_of_rows(np.column_stack([t, y])))
+
+
+def test_joint_counts_rejects_mismatched_n():
+    with pytest.raises(ValueError, match="different numbers of samples"):
+        joint_counts(np.zeros((5, 2), np.uint8), np.zeros(4, int))
+
+
+def test_count_profile():
+    v, m = count_profile(np.array([3, 1, 0, 3, 1, 1]))
+    assert v.tolist() == [1, 3] and m.tolist() == [3, 2]

@@ -1,0 +1,173 @@
+import math
+
+import mpmath
+import naive
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+from mi_regimes import estimators as E
+
+LN2 = math.log(2)
+counts_strategy = st.lists(st.integers(0, 60), min_size=1, max_size=40).filter(
+    lambda c: sum(c) > 0
+)
+
+
+def test_hand_values():
+    assert E.plugin([7, 3]) == pytest.approx(0.881290899230693, abs=1e-12)
+    assert E.plugin([1, 1]) == pytest.approx(1.0, abs=1e-15)
+    assert E.plugin([5]) == 0.0
+    assert E.plugin([1, 1, 1, 1]) == pytest.approx(2.0)
+    # Miller-Madow: + (K_obs - 1) / (2 N ln 2)
+    assert E.miller_madow([7, 3]) == pytest.approx(0.881290899230693 + 1 / (20 * LN2))
+    assert E.plugin([7, 3], base=math.e) == pytest.approx(0.6108643020548935)
+
+
+@pytest.mark.parametrize("name", ["plugin", "miller_madow", "jackknife", "chao_shen",
+                                  "grassberger"])
+def test_matches_naive_on_random_counts(name, rng):
+    fast, slow = getattr(E, name), getattr(naive, name)
+    for _ in range(25):
+        k = int(rng.integers(1, 30))
+        counts = rng.integers(0, int(rng.choice([2, 5, 40])), size=k)
+        if counts.sum() < 2:
+            counts[0] = 2
+        assert fast(counts) == pytest.approx(slow(counts) / LN2, rel=1e-10, abs=1e-12)
+
+
+@given(counts_strategy)
+def test_plugin_equals_scipy(counts):
+    assert E.plugin(counts) == pytest.approx(stats.entropy(counts, base=2), abs=1e-10)
+
+
+@given(counts_strategy)
+def test_estimator_inequalities(counts):
+    n = sum(counts)
+    k_obs = sum(1 for c in counts if c)
+    h = E.plugin(counts)
+    assert -1e-12 <= h <= math.log2(min(n, k_obs)) + 1e-12
+    assert E.miller_madow(counts) >= h
+    assert E.chao_shen(counts) >= h - 1e-12  # coverage adjustment only adds unseen mass
+
+
+@pytest.mark.parametrize("counts,k", [([7, 3], 2), ([5, 3, 1, 1], 8), ([1, 1, 1], 3),
+                                      ([10, 1], 5), ([2, 2, 2, 2, 1], 16)])
+def test_nsb_matches_enumerating_reference(counts, k):
+    mean, sd = naive.nsb(counts, k)
+    est = E.estimate_counts(counts, "nsb", alphabet_size=k)
+    assert est.value == pytest.approx(mean / LN2, rel=1e-6)
+    assert est.stderr == pytest.approx(sd / LN2, rel=1e-4)
+
+
+def test_nsb_huge_alphabet_is_finite_and_close(rng):
+    # uniform over 2**10 states, N = 2000: NSB with K up to 2**64 stays near 10 bits
+    counts = np.bincount(rng.integers(0, 2**10, 2000))
+    for k in (2.0**10, 2.0**40, 2.0**64):
+        est = E.estimate_counts(counts, "nsb", alphabet_size=k)
+        assert abs(est.value - 10) < 0.4 and 0 < est.stderr < 0.2
+
+
+def test_nsb_rejects_alphabet_smaller_than_observed():
+    with pytest.raises(ValueError, match="alphabet_size"):
+        E.nsb([1, 1, 1], alphabet_size=2)
+
+
+def test_jackknife_closed_form_large():
+    # K states of count c: every leave-one-out term is the same, so the jackknife has a
+    # closed form; the naive version would need N = 600k plug-in evaluations.
+    mpmath.mp.dps = 50
+    k, c = 200_000, 3
+    n = k * c
+    h_loo = mpmath.log(n - 1) - ((k - 1) * c * mpmath.log(c) + (c - 1) * mpmath.log(c - 1)) / (
+        n - 1)
+    expected = float((n * mpmath.log(k) - (n - 1) * h_loo) / mpmath.log(2))
+    assert E.jackknife(np.full(k, c)) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("scheme", ["multinomial", "poisson"])
+@pytest.mark.parametrize("counts", [[7, 3], [5, 3, 1, 1], [1] * 10 + [4] * 5, [30, 20, 1, 1]])
+def test_bootstrap_replicate_mean_matches_exact_multinomial(counts, scheme):
+    """mean(Ĥ*) over many replicates equals E*[Ĥ*] on the empirical pmf (exact sum)."""
+    exact = naive.bootstrap_exact_mean(counts) / LN2
+    h = E.plugin(counts)
+    n_boot = 20000
+    est = E.estimate_counts(counts, "bootstrap", n_boot=n_boot, rng=7, scheme=scheme)
+    mean_star = 2 * h - est.value
+    se = est.stderr / math.sqrt(n_boot)
+    tolerance = 4 * se
+    if scheme == "poisson":
+        # documented discrepancy of the Poisson scheme: (K-1)/(2 N^2) nats, to leading order
+        n, k = sum(counts), len(counts)
+        tolerance += 1.5 * (k - 1) / (2 * n * n) / LN2
+    assert abs(mean_star - exact) < tolerance
+
+
+def test_bootstrap_schemes_agree_with_row_resampling(rng):
+    counts = [12, 6, 3, 2, 1, 1]
+    by_rows = naive.bootstrap_by_rows(counts, 3000, rng) / LN2
+    for scheme in ("multinomial", "poisson"):
+        est = E.estimate_counts(counts, "bootstrap", n_boot=3000, rng=1, scheme=scheme)
+        assert est.stderr == pytest.approx(by_rows.std(ddof=1), rel=0.1)
+
+
+def test_bootstrap_auto_scheme_is_exact_when_it_matters():
+    small = E.estimate_counts([7, 3], "bootstrap", rng=5)
+    assert small == E.estimate_counts([7, 3], "bootstrap", rng=5, scheme="multinomial")
+    big = np.ones(5000, np.int64)
+    assert E.estimate_counts(big, "bootstrap", rng=5, n_boot=1000) == E.estimate_counts(
+        big, "bootstrap", rng=5, n_boot=1000, scheme="poisson")
+
+
+def test_bootstrap_reproducible_and_order_free():
+    a = E.estimate_counts([5, 1, 9, 2], "bootstrap", rng=3)
+    b = E.estimate_counts([9, 2, 5, 1], "bootstrap", rng=3)
+    assert a == b
+    lo, hi = a.ci
+    assert lo < a.value < hi
+
+
+def test_bootstrap_corrects_bias_when_well_sampled(rng):
+    """Well sampled (K=8, N=200): the corrected estimate is unbiased within 4 s.e."""
+    pmf = np.array([0.3, 0.2, 0.15, 0.1, 0.1, 0.08, 0.05, 0.02])
+    h_true = -np.sum(pmf * np.log2(pmf))
+    plug, boot = [], []
+    for _ in range(400):
+        c = rng.multinomial(200, pmf)
+        plug.append(E.plugin(c))
+        boot.append(E.bootstrap(c, n_boot=200, rng=rng))
+    plug, boot = np.array(plug), np.array(boot)
+    exact_plugin = naive.expected_plugin(pmf, 200) / LN2
+    assert abs(plug.mean() - exact_plugin) < 4 * plug.std() / 20
+    assert abs(boot.mean() - h_true) < 4 * boot.std() / 20
+    assert abs(boot.mean() - h_true) < abs(plug.mean() - h_true) / 3
+
+
+def test_registry_lookup_lists_names():
+    assert E.ESTIMATORS[:2] == ("plugin", "miller_madow")
+    assert E.get_estimator("nsb") is E.nsb
+    with pytest.raises(ValueError, match="plugin, miller_madow"):
+        E.get_estimator("shannon")
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [({"n_boot": 0}, "n_boot"), ({"ci": 1.0}, "ci"), ({"ci": 0}, "ci"), ({"base": 1}, "base"),
+     ({"base": -2}, "base"), ({"alphabet_size": float("nan")}, "alphabet_size"),
+     ({"scheme": "exact"}, "scheme")],
+)
+def test_bad_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        E.estimate_counts([3, 4], "bootstrap", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "counts,err",
+    [([], ValueError), ([[1, 2]], ValueError), ([-1, 3], ValueError), ([0, 0], ValueError),
+     ([1.5, 2], ValueError), ([np.nan, 1], ValueError), (["a", "b"], TypeError)],
+)
+def test_bad_counts(counts, err):
+    with pytest.raises(err, match="counts"):
+        E.plugin(counts)
