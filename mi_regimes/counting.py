@@ -202,12 +202,17 @@ def _log2_capacity(n: int) -> int:
     return max(4, int(np.ceil(np.log2(2 * n))))
 
 
-def _direct_span(words: np.ndarray) -> int:
+def _direct_span(words: np.ndarray, alphabet_size: float | None = None) -> int:
     """Histogram size usable for direct counting, or 0 when hashing is the better choice."""
+    limit = min(_DIRECT_LIMIT, 4 * words.shape[0])
     if words.shape[1] != 1:
         return 0
+    if alphabet_size is not None and alphabet_size <= limit:
+        return int(alphabet_size)  # D-bit rows pack to values below 2**D
+    if alphabet_size is not None and alphabet_size > 2.0**40:
+        return 0  # no need to scan: values of so many bits rarely stay below the limit
     top = int(_max_word(words))
-    if top < min(_DIRECT_LIMIT, 4 * words.shape[0]):
+    if top < limit:
         return top + 1
     return 0
 
@@ -218,7 +223,7 @@ def _words_of(x, name: str) -> np.ndarray:
     return np.ascontiguousarray(as_codes(x, name)[0])
 
 
-def count_rows(x, name: str = "x") -> np.ndarray:
+def count_rows(x, name: str = "x", alphabet_size: float | None = None) -> np.ndarray:
     """Counts of the distinct rows of ``x``.
 
     Parameters
@@ -227,6 +232,9 @@ def count_rows(x, name: str = "x") -> np.ndarray:
         Binary rows, packed rows, 1-D integer symbols, or ``uint64[N, W]`` words.
     name : str
         Argument name used in error messages.
+    alphabet_size : float, optional
+        ``2**D`` when ``x`` holds packed D-bit rows; lets small alphabets use the dense
+        histogram without scanning for the largest value.
 
     Returns
     -------
@@ -242,7 +250,7 @@ def count_rows(x, name: str = "x") -> np.ndarray:
     [1, 2]
     """
     words = _words_of(x, name)
-    span = _direct_span(words)
+    span = _direct_span(words, alphabet_size)
     if span:
         return _direct_counts(words[:, 0], span)
     if words.shape[1] == 1:

@@ -72,9 +72,12 @@ def check_counts(counts, name: str = "counts") -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        ``int64`` array of the non-zero counts (a new array).
+        ``int64`` array of the non-zero counts: ``counts`` itself when it already is a
+        positive int64 vector (never modified), else a new array.
     """
     arr = np.asarray(counts)
+    if arr.dtype == np.int64 and arr.ndim == 1 and arr.size and _all_positive(arr):
+        return arr  # the usual case (output of counting): one pass, no copy
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected numeric counts, got dtype {arr.dtype}")
     if arr.ndim != 1:
@@ -90,6 +93,14 @@ def check_counts(counts, name: str = "counts") -> np.ndarray:
     if out.size == 0:
         raise ValueError(f"{name}: all counts are zero; there are no samples to estimate from")
     return out
+
+
+@nb.njit(cache=True)
+def _all_positive(arr):
+    for v in arr:
+        if v <= 0:
+            return False
+    return True
 
 
 def _check_base(base: float) -> float:

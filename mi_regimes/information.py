@@ -79,7 +79,9 @@ def _options(estimator: str, alphabet_size, kwargs) -> dict:
 
 def _counts_and_alphabet(x, name: str) -> tuple[np.ndarray, float]:
     words, alphabet = as_codes(x, name)
-    return count_rows(words, name), alphabet
+    # symbol alphabets are max-min+1, not an upper bound on the words: let counting scan
+    packed = not (isinstance(x, np.ndarray) and x.ndim == 1)
+    return count_rows(words, name, alphabet if packed else None), alphabet
 
 
 def entropy_estimate(
