@@ -1,0 +1,371 @@
+"""Exact finite-sample theory for entropy estimates of synthetic sources, and verdicts.
+
+All results are in bits. Each count n_k of a state with probability p_k is
+Binomial(N, p_k), so with f(c) = -(c/N) log2(c/N)
+
+    E[Ĥ_plugin] = Σ_k Σ_c Binom(c; N, p_k) f(c),    E[K_obs] = Σ_k 1 - (1 - p_k)^N.
+
+Sources give their pmf as groups of equally likely states, so a sum over 2**64 states is
+a sum over at most D + 1 groups; each binomial sum runs only where the pmf is above
+~1e-30 (mean ± 12 s.d., in log space).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from scipy import special
+
+from .estimators import check_counts, plugin
+from .sources import Source
+
+__all__ = [
+    "expected_entropy",
+    "expected_observed",
+    "variance_entropy",
+    "saturation_probability",
+    "saturation_boundary",
+    "CountSummary",
+    "Verdict",
+    "summarize_counts",
+    "classify",
+    "THEORY_ESTIMATORS",
+    "TheoryValue",
+]
+
+LN2 = math.log(2.0)
+#: Estimators whose expectation :func:`expected_entropy` computes exactly.
+THEORY_ESTIMATORS = ("plugin", "miller_madow")
+
+
+class TheoryValue(NamedTuple):
+    """A theoretical quantity with the method that produced it ('exact' or an approximation)."""
+
+    value: float
+    method: str
+
+
+def _check_source(source) -> Source:
+    if not isinstance(source, Source):
+        raise TypeError(f"source: expected a Source such as sources.bernoulli(8, 0.5), got "
+                        f"{type(source).__name__}")
+    return source
+
+
+def _check_n(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n: sample size must be an integer >= 1, got {n!r}")
+    return int(n)
+
+
+def _binom_range(n: int, p: float) -> np.ndarray:
+    """Counts c in 1..n where Binom(c; n, p) is not negligible (mass outside < 1e-30)."""
+    mu = n * p
+    sd = math.sqrt(n * p * (1 - p))
+    lo = max(1, int(math.floor(mu - 12 * sd - 1)))
+    hi = min(n, int(math.ceil(mu + 12 * sd + 30)))
+    return np.arange(lo, hi + 1, dtype=np.float64)
+
+
+def _log_binom_pmf(c: np.ndarray, n: int, p: float) -> np.ndarray:
+    return (special.gammaln(n + 1) - special.gammaln(c + 1) - special.gammaln(n - c + 1)
+            + c * math.log(p) + (n - c) * math.log1p(-p))
+
+
+def _f(c: np.ndarray, n: int) -> np.ndarray:
+    q = c / n
+    return -q * np.log2(q)
+
+
+def expected_observed(source: Source, n: int) -> float:
+    """Exact E[K_obs], the expected number of distinct states in n samples.
+
+    Parameters
+    ----------
+    source : Source
+        A synthetic source.
+    n : int
+        Sample size.
+
+    Returns
+    -------
+    float
+    """
+    m, p = _check_source(source).pmf_groups()
+    n = _check_n(n)
+    with np.errstate(divide="ignore"):
+        seen = -np.expm1(n * np.log1p(-p))
+    return float(np.sum(m * seen))
+
+
+def expected_entropy(source: Source, n: int, estimator: str = "plugin") -> float:
+    """Exact E[Ĥ] in bits for n iid samples of ``source``.
+
+    Parameters
+    ----------
+    source : Source
+        A synthetic source.
+    n : int
+        Sample size.
+    estimator : {'plugin', 'miller_madow'}
+        ``miller_madow`` adds (E[K_obs] - 1)/(2n ln 2) by linearity.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from mi_regimes import sources, theory
+    >>> round(theory.expected_entropy(sources.bernoulli(8, 0.5), 64), 4)
+    5.7657
+    """
+    source = _check_source(source)
+    n = _check_n(n)
+    if estimator not in THEORY_ESTIMATORS:
+        raise ValueError(f"estimator: exact expectation is available for "
+                         f"{', '.join(THEORY_ESTIMATORS)}, not {estimator!r}")
+    m, p = source.pmf_groups()
+    total = 0.0
+    for mult, prob in zip(m, p, strict=True):
+        if prob >= 1.0:
+            continue  # a certain state contributes f(n) = 0
+        c = _binom_range(n, prob)
+        total += float(np.sum(np.exp(math.log(mult) + _log_binom_pmf(c, n, prob)) * _f(c, n)))
+    if estimator == "miller_madow":
+        total += (expected_observed(source, n) - 1.0) / (2.0 * n * LN2)
+    return total
+
+
+def _pair_moment(n: int, p: float, q: float) -> float:
+    """E[f(a) f(b)] for (a, b) the counts of two distinct states with probs p, q."""
+    a = _binom_range(n, p)
+    b = _binom_range(n, q)
+    log_a = _log_binom_pmf(a, n, p)
+    rest = n - a[:, None]
+    q_rest = q / (1.0 - p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_b = (special.gammaln(rest + 1) - special.gammaln(b + 1) - special.gammaln(rest - b + 1)
+                 + b * math.log(q_rest) + (rest - b) * math.log1p(-q_rest))
+    log_b = np.where(b[None, :] <= rest, log_b, -np.inf)
+    weights = np.exp(log_a[:, None] + log_b)
+    return float(np.sum(weights * (_f(a, n)[:, None] * _f(b, n)[None, :])))
+
+
+def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValue:
+    """Variance of the plug-in entropy (bits²), exact or asymptotic, labelled as such.
+
+    Parameters
+    ----------
+    source : Source
+        A synthetic source.
+    n : int
+        Sample size.
+    method : {'auto', 'exact', 'asymptotic'}
+        ``exact`` sums trinomial covariances over every pair of pmf groups (for small
+        supports and n); ``asymptotic`` is Basharin's (Σ p ln²p - H²)/n + (K-1)/(2n²),
+        converted to bits². ``auto`` picks exact when its cost is modest.
+
+    Returns
+    -------
+    TheoryValue
+        ``(value, method)``.
+    """
+    source = _check_source(source)
+    n = _check_n(n)
+    if method not in ("auto", "exact", "asymptotic"):
+        raise ValueError(f"method: choose 'auto', 'exact' or 'asymptotic', got {method!r}")
+    m, p = source.pmf_groups()
+    widths = np.array([_binom_range(n, pi).size for pi in p], dtype=np.float64)
+    cost = float(np.sum(widths) ** 2)
+    if method == "exact" or (method == "auto" and cost <= 4e7 and m.sum() <= 1e6):
+        mean_f = np.array([np.sum(np.exp(_log_binom_pmf(c, n, pi)) * _f(c, n))
+                           for pi in p for c in [_binom_range(n, pi)]])
+        second_f = np.array([np.sum(np.exp(_log_binom_pmf(c, n, pi)) * _f(c, n) ** 2)
+                             for pi in p for c in [_binom_range(n, pi)]])
+        var = float(np.sum(m * (second_f - mean_f**2)))
+        for g in range(p.size):
+            for h in range(g, p.size):
+                pairs = m[g] * (m[g] - 1) if g == h else 2 * m[g] * m[h]
+                if pairs == 0 or p[g] + p[h] > 1 + 1e-12:
+                    continue
+                cov = _pair_moment(n, p[g], p[h]) - mean_f[g] * mean_f[h]
+                var += pairs * cov
+        return TheoryValue(max(float(var), 0.0), "exact")
+    ln_p = np.log(p)
+    h = -np.sum(m * p * ln_p)
+    var = (np.sum(m * p * ln_p**2) - h * h) / n + (m.sum() - 1) / (2.0 * n * n)
+    return TheoryValue(float(var) / LN2**2, "asymptotic (Basharin)")
+
+
+def _uniform_support(source: Source) -> float | None:
+    """Support size K when every state is equally likely, else None."""
+    m, p = source.pmf_groups()
+    return float(m.sum()) if np.allclose(p, p[0], rtol=1e-12, atol=0) else None
+
+
+def _log_prob_all_distinct_uniform(k: float, n: int) -> float:
+    if n > k:
+        return -math.inf
+    if n <= 10_000_000:
+        i = np.arange(n, dtype=np.float64)
+        return float(np.sum(np.log1p(-i / k)))
+    # n/k < 1e-7 wherever the probability is not negligible: two-term series
+    return -n * (n - 1) / (2 * k) - n * (n - 1) * (2 * n - 1) / (12 * k * k)
+
+
+def saturation_probability(source: Source, n: int) -> TheoryValue:
+    """Probability that all n samples are distinct (the plug-in then equals log2 n).
+
+    Exact for sources uniform on their support (a product of (1 - i/K)); otherwise the
+    collision-entropy (birthday) approximation exp(-C(n,2) 2^-H₂).
+
+    Returns
+    -------
+    TheoryValue
+        ``(probability, method)``.
+
+    Examples
+    --------
+    >>> from mi_regimes import sources, theory
+    >>> theory.saturation_probability(sources.bernoulli(64), 10_000).value > 0.99
+    True
+    """
+    source = _check_source(source)
+    n = _check_n(n)
+    k = _uniform_support(source)
+    if k is not None:
+        return TheoryValue(math.exp(_log_prob_all_distinct_uniform(k, n)), "exact")
+    pairs = n * (n - 1) / 2.0
+    return TheoryValue(math.exp(-pairs * 2.0 ** (-source.collision_entropy)),
+                       "collision approximation")
+
+
+def saturation_boundary(source: Source) -> TheoryValue:
+    """Sample size N_sat at which the all-distinct probability crosses ½.
+
+    Returns
+    -------
+    TheoryValue
+        ``(N_sat, method)``: exact (bisection on the uniform product) for uniform
+        sources, else (1 + sqrt(1 + 8 ln2 · 2^H₂)) / 2 from the birthday approximation.
+    """
+    source = _check_source(source)
+    k = _uniform_support(source)
+    if k is not None:
+        lo, hi = 1, int(min(k + 1, 2**62))
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if _log_prob_all_distinct_uniform(k, mid) >= math.log(0.5):
+                lo = mid
+            else:
+                hi = mid
+        return TheoryValue(float(hi), "exact")
+    c = 2.0**source.collision_entropy
+    return TheoryValue((1 + math.sqrt(1 + 8 * LN2 * c)) / 2, "collision approximation")
+
+
+# ------------------------------------------------------------------------------ verdicts
+
+
+class CountSummary(NamedTuple):
+    """What can be observed from the counts of real data."""
+
+    n: int
+    k_observed: int
+    singletons: int
+    doubletons: int
+    h_plugin: float
+
+    @property
+    def coincidences(self) -> int:
+        """Samples repeating an earlier state: n - K_obs."""
+        return self.n - self.k_observed
+
+    @property
+    def saturation(self) -> float:
+        """Ĥ_plugin / log2 n (1 = all samples distinct)."""
+        return self.h_plugin / math.log2(self.n) if self.n > 1 else 0.0
+
+    @property
+    def chao1(self) -> float:
+        """Chao1 lower-bound estimate of the number of states, K_obs + f1²/(2 f2)."""
+        f1, f2 = self.singletons, self.doubletons
+        extra = f1 * f1 / (2.0 * f2) if f2 > 0 else f1 * (f1 - 1) / 2.0
+        return self.k_observed + extra
+
+
+def summarize_counts(counts) -> CountSummary:
+    """Summarise a count vector into the observables used by :func:`classify`."""
+    c = check_counts(counts)
+    return CountSummary(int(c.sum()), int(c.size), int(np.count_nonzero(c == 1)),
+                        int(np.count_nonzero(c == 2)), plugin(c))
+
+
+class Verdict(NamedTuple):
+    """A reliability verdict and its one-line reason."""
+
+    label: str
+    reason: str
+
+
+def classify(
+    summary: CountSummary,
+    estimator: str = "plugin",
+    value: float | None = None,
+    tol: float = 0.05,
+    saturation_tol: float = 0.02,
+) -> Verdict:
+    """Judge an entropy estimate as ``reliable``, ``biased`` or ``saturated``.
+
+    Only observable quantities are used:
+
+    * **saturated** — Ĥ_plugin / log2 n >= 1 - ``saturation_tol``: (almost) every
+      sample is distinct, so any estimate reflects n, not H;
+    * else the bias is predicted from the Chao1 estimate K̂ of the number of states:
+      (K̂ - 1)/(2 n ln 2) for the plug-in, (K̂ - K_obs)/(2 n ln 2) for estimators
+      that already correct the observed-state term; **reliable** if that is at most
+      ``tol`` times the estimate, else **biased**.
+
+    Parameters
+    ----------
+    summary : CountSummary
+        From :func:`summarize_counts`.
+    estimator : str
+        Name of the estimator that produced ``value``.
+    value : float, optional
+        The estimate in bits (defaults to the plug-in).
+    tol : float
+        Relative error accepted as reliable (default 5 %).
+    saturation_tol : float
+        How close to log2 n the plug-in must be to count as saturated.
+
+    Returns
+    -------
+    Verdict
+
+    Examples
+    --------
+    >>> from mi_regimes.theory import classify, summarize_counts
+    >>> classify(summarize_counts([1] * 998 + [2])).label
+    'saturated'
+    >>> classify(summarize_counts([250, 250, 250, 250])).label
+    'reliable'
+    """
+    if not 0 < tol < 1:
+        raise ValueError(f"tol: relative tolerance must lie in (0, 1), got {tol}")
+    s = summary
+    if s.n > 1 and s.saturation >= 1 - saturation_tol:
+        return Verdict("saturated", f"saturated: {s.k_observed} of {s.n} rows distinct "
+                                    f"(Ĥ/log2 n = {s.saturation:.3f})")
+    value = s.h_plugin if value is None else value
+    k_hat = s.chao1
+    unseen_only = estimator != "plugin"
+    bias = ((k_hat - s.k_observed) if unseen_only else (k_hat - 1)) / (2 * s.n * LN2)
+    rel = bias / value if value > 0 else (0.0 if bias == 0 else math.inf)
+    what = f"predicted relative bias {rel:.1%} (K_obs = {s.k_observed}, Chao1 K ≈ {k_hat:.0f})"
+    if rel <= tol:
+        return Verdict("reliable", f"reliable: {what} <= {tol:.0%}")
+    return Verdict("biased", f"biased: {what} > {tol:.0%}")

@@ -1,0 +1,66 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mi_regimes import regimes
+
+
+@pytest.fixture(scope="module")
+def small_grid():
+    return regimes.run_grid(n_values=[16, 256, 4096], d_values=[2, 10, 40],
+                            estimators=["plugin", "miller_madow", "bootstrap", "nsb"],
+                            reps=12, seed=3, progress=False)
+
+
+def test_columns_and_shape(small_grid):
+    assert tuple(small_grid.columns) == regimes.COLUMNS
+    assert len(small_grid) == 3 * 3 * 4
+    assert set(small_grid.verdict) <= {"reliable", "biased", "saturated"}
+    assert set(small_grid.truth) <= {"reliable", "biased", "saturated"}
+
+
+def test_values_make_sense(small_grid):
+    g = small_grid.set_index(["d", "n", "estimator"])
+    # D = 40, N = 16: every replicate saturates at log2 16 = 4 bits
+    assert g.loc[(40, 16, "plugin"), "saturated_frac"] == 1.0
+    assert g.loc[(40, 16, "plugin"), "mean"] == pytest.approx(4.0)
+    assert g.loc[(40, 16, "plugin"), "verdict"] == "saturated"
+    # D = 2, N = 4096: all good
+    assert g.loc[(2, 4096, "plugin"), "verdict"] == "reliable"
+    assert abs(g.loc[(2, 4096, "miller_madow"), "rel_bias"]) < 0.01
+    cov = small_grid.loc[small_grid.estimator == "bootstrap", "coverage"]
+    assert cov.between(0, 1).all()
+    assert small_grid.loc[small_grid.estimator == "plugin", "coverage"].isna().all()
+    exact = small_grid.loc[small_grid.estimator.isin(["plugin", "miller_madow"]), "expected"]
+    assert exact.notna().all()
+    row = g.loc[(10, 256, "plugin")]
+    assert row.rmse >= abs(row.bias) and row.rmse == pytest.approx(
+        math.sqrt(row.bias**2 + row["std"] ** 2 * (row.reps - 1) / row.reps), rel=1e-9)
+
+
+def test_same_numbers_whatever_the_number_of_workers():
+    kwargs = dict(n_values=[32, 1024], d_values=[3, 12, 30], reps=6, seed=11, progress=False)
+    one = regimes.run_grid(**kwargs, jobs=1)
+    two = regimes.run_grid(**kwargs, jobs=2)
+    pd.testing.assert_frame_equal(one, two)
+    other = regimes.run_grid(**{**kwargs, "seed": 12})
+    assert not np.allclose(one["mean"], other["mean"])
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"source_family": "gauss"}, "source_family: unknown family"),
+    ({"n_values": [1, 4]}, "n_values: every value must be an integer >= 2"),
+    ({"d_values": []}, "d_values: empty"),
+    ({"d_values": [0]}, "d_values"),
+    ({"estimators": ["ml"]}, "estimators: unknown"),
+    ({"reps": 1}, "reps"),
+    ({"jobs": 0}, "jobs"),
+    ({"tol": 2}, "tol"),
+    ({"params": {"q": 1}}, "params: bernoulli takes p"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        regimes.run_grid(**{"n_values": [16], "d_values": [2], "reps": 2, "progress": False,
+                            **kwargs})

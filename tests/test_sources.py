@@ -1,0 +1,101 @@
+import math
+
+import naive
+import numpy as np
+import pytest
+from scipy import stats
+
+import mi_regimes as mr
+from mi_regimes import sources as S
+
+SMALL = [
+    S.bernoulli(6, 0.5), S.bernoulli(7, 0.2), S.bernoulli(5, 0.0), S.uniform_codebook(9, 40, 1),
+    S.sparse(8, 3), S.sparse(5, 0), S.markov(7, 0.8), S.markov(6, 0.5),
+    S.zipf_codebook(10, 60, 1.3, 2),
+]
+
+
+@pytest.mark.parametrize("src", SMALL, ids=str)
+def test_exact_quantities_match_enumeration(src):
+    """Enumerate all 2**d rows: the pmf sums to 1 and gives H, H2 and the support."""
+    words = naive.all_words(src.d)
+    p = np.exp2(src.log2_prob(words))
+    assert p.sum() == pytest.approx(1.0, abs=1e-12)
+    q = p[p > 0]
+    assert src.entropy == pytest.approx(-(q * np.log2(q)).sum(), abs=1e-10)
+    assert src.collision_entropy == pytest.approx(-np.log2((q * q).sum()), abs=1e-10)
+    assert src.support == pytest.approx(q.size)
+    m, probs = src.pmf_groups()
+    assert (m * probs).sum() == pytest.approx(1.0, abs=1e-12)
+    assert src.entropy == pytest.approx(-(m * probs * np.log2(probs)).sum(), abs=1e-9)
+    weights = np.bincount(words.sum(axis=1), weights=p, minlength=src.d + 1)
+    np.testing.assert_allclose(src.weight_pmf(), weights, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "src",
+    SMALL + [S.bernoulli(40, 0.3), S.markov(64, 0.95), S.uniform_codebook(70, 500, 3),
+             S.sparse(100, 2), S.bernoulli(64, 0.5), S.bernoulli(33, 0.5)],
+    ids=str,
+)
+def test_inequalities_and_sampling_frequencies(src):
+    assert src.collision_entropy <= src.entropy + 1e-9
+    assert src.entropy <= math.log2(src.support) + 1e-9
+    rng = np.random.default_rng(2024)
+    x = src.sample(20_000, rng)
+    assert x.shape == (20_000, src.d) and x.dtype == np.uint8
+    logp = src.log2_prob(x)
+    assert np.all(np.isfinite(logp)), "a sample fell outside the support"
+    # chi-square over the groups of equal probability
+    m, probs = src.pmf_groups()
+    probs, inverse = np.unique(probs, return_inverse=True)  # merge equal-probability groups
+    m = np.bincount(inverse, weights=m)
+    group = np.argmin(np.abs(logp[:, None] - np.log2(probs)[None, :]), axis=1)
+    observed = np.bincount(group, minlength=probs.size).astype(float)
+    expected = 20_000 * m * probs
+    big = expected >= 5
+    obs = np.append(observed[big], observed[~big].sum())
+    exp = np.append(expected[big], expected[~big].sum())
+    keep = exp > 0
+    if keep.sum() > 1:
+        assert stats.chisquare(obs[keep], exp[keep] * obs.sum() / exp[keep].sum()).pvalue > 1e-3
+
+
+def test_sampling_reproducible_and_packed_consistent():
+    src = S.markov(70, 0.9)
+    a = src.sample(100, 5)
+    b = src.sample(100, np.random.default_rng(5))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(mr.pack_bits(a).words, src.sample_packed(100, 5))
+
+
+def test_labelled_mutual_information():
+    pair = S.labelled(S.bernoulli(6, 0.3), noise=0.1, n_classes=3)
+    t, y = pair.sample(200_000, np.random.default_rng(0))
+    # the plug-in is nearly unbiased here (64 x 3 states, 2e5 samples)
+    assert mr.mutual_information(t, y) == pytest.approx(pair.mutual_information, abs=0.01)
+    assert mr.conditional_entropy(y, t) == pytest.approx(pair.conditional_entropy, abs=0.01)
+    assert pair.mutual_information <= min(pair.label_entropy, pair.source.entropy)
+    exact = S.labelled(S.bernoulli(4), noise=0.0, n_classes=2)
+    assert exact.mutual_information == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "call,err,match",
+    [(lambda: S.bernoulli(0), ValueError, "d: must be"),
+     (lambda: S.bernoulli(4, 1.5), ValueError, "p: must lie"),
+     (lambda: S.bernoulli(4, float("nan")), ValueError, "p: must lie"),
+     (lambda: S.bernoulli(2.5), TypeError, "d: expected an integer"),
+     (lambda: S.uniform_codebook(3, 9), ValueError, "k: must be between 1 and 8"),
+     (lambda: S.sparse(4, 5), ValueError, "k: must be between 0 and 4"),
+     (lambda: S.markov(4, -0.1), ValueError, "p_stay"),
+     (lambda: S.zipf_codebook(8, 10, -1), ValueError, "s: Zipf exponent"),
+     (lambda: S.labelled("x"), TypeError, "source: expected a Source"),
+     (lambda: S.labelled(S.bernoulli(3), 2.0), ValueError, "noise"),
+     (lambda: S.make("gauss", 4), ValueError, "family: unknown source family 'gauss'"),
+     (lambda: S.make("bernoulli", 4, q=1), ValueError, "params: bernoulli takes p"),
+     (lambda: S.bernoulli(4).sample(0), ValueError, "n: must be")],
+)
+def test_bad_parameters(call, err, match):
+    with pytest.raises(err, match=match):
+        call()

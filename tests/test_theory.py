@@ -1,0 +1,156 @@
+import math
+
+import naive
+import numpy as np
+import pytest
+
+import mi_regimes as mr
+from mi_regimes import regimes
+from mi_regimes import sources as S
+from mi_regimes import theory as T
+from mi_regimes.counting import count_rows
+from mi_regimes.estimators import estimate_counts
+
+
+def test_known_values():
+    assert T.expected_entropy(S.bernoulli(8, 0.5), 64) == pytest.approx(5.7657, abs=1e-4)
+    four = S.uniform_codebook(2, 4)
+    assert T.expected_entropy(four, 20) == pytest.approx(1.88598, abs=1e-5)
+    assert T.expected_entropy(four, 20) * math.log(2) == pytest.approx(1.30726, abs=1e-5)
+
+
+@pytest.mark.parametrize("src", [S.bernoulli(5, 0.3), S.markov(6, 0.7), S.sparse(7, 2),
+                                 S.zipf_codebook(8, 30, 1.1, 4)], ids=str)
+@pytest.mark.parametrize("n", [1, 7, 40, 300])
+def test_expected_plugin_matches_naive_binomial_sum(src, n):
+    words = naive.all_words(src.d)
+    pmf = np.exp2(src.log2_prob(words))
+    exact = naive.expected_plugin(pmf[pmf > 0], n) / math.log(2)
+    assert T.expected_entropy(src, n) == pytest.approx(exact, abs=1e-10)
+    k_obs = float(np.sum(1 - (1 - pmf) ** n))
+    assert T.expected_observed(src, n) == pytest.approx(k_obs, rel=1e-10)
+    assert T.expected_entropy(src, n, "miller_madow") == pytest.approx(
+        exact + (k_obs - 1) / (2 * n * math.log(2)), abs=1e-10)
+
+
+CELLS = [  # (source, n): well sampled, N ~ K, and undersampled
+    (S.bernoulli(4, 0.5), 200), (S.bernoulli(8, 0.5), 64), (S.bernoulli(12, 0.5), 256),
+    (S.bernoulli(20, 0.2), 500), (S.markov(16, 0.9), 100), (S.uniform_codebook(30, 5000, 1), 2000),
+    (S.sparse(16, 3), 150), (S.zipf_codebook(24, 2000, 1.0, 5), 300), (S.bernoulli(40, 0.5), 1000),
+]
+
+
+@pytest.mark.parametrize("src,n", CELLS, ids=lambda v: str(v))
+def test_monte_carlo_mean_within_4_standard_errors(src, n):
+    rng = np.random.default_rng(99)
+    reps = 400
+    values = {"plugin": [], "miller_madow": []}
+    k_obs = []
+    for _ in range(reps):
+        counts = count_rows(src.sample_packed(n, rng), alphabet_size=2.0**src.d)
+        k_obs.append(counts.size)
+        for e in values:
+            values[e].append(estimate_counts(counts, e).value)
+    for e, v in values.items():
+        v = np.array(v)
+        se = v.std(ddof=1) / math.sqrt(reps)
+        # floor: a cell can be (almost) deterministic, e.g. all 2**4 states always seen
+        assert abs(v.mean() - T.expected_entropy(src, n, e)) < 4 * se + 1e-6, e
+    se_k = np.std(k_obs, ddof=1) / math.sqrt(reps)
+    assert abs(np.mean(k_obs) - T.expected_observed(src, n)) < 4 * se_k + 1e-3
+
+
+@pytest.mark.parametrize("src,n", [(S.bernoulli(3, 0.5), 30), (S.bernoulli(4, 0.3), 50),
+                                   (S.markov(4, 0.8), 25)], ids=lambda v: str(v))
+def test_exact_variance_matches_monte_carlo(src, n):
+    var = T.variance_entropy(src, n)
+    assert var.method == "exact"
+    rng = np.random.default_rng(7)
+    v = np.array([mr.entropy(src.sample(n, rng)) for _ in range(4000)])
+    # the sample variance of 4000 draws is within ~10 % of the truth
+    assert v.var(ddof=1) == pytest.approx(var.value, rel=0.1)
+
+
+def test_asymptotic_variance_approaches_exact():
+    src = S.bernoulli(3, 0.3)
+    exact = T.variance_entropy(src, 2000, "exact")
+    asym = T.variance_entropy(src, 2000, "asymptotic")
+    assert asym.method.startswith("asymptotic")
+    assert asym.value == pytest.approx(exact.value, rel=0.02)
+
+
+def test_saturation_d64():
+    src = S.bernoulli(64, 0.5)
+    rng = np.random.default_rng(1)
+    for n in (16, 1000, 10_000):
+        assert T.saturation_probability(src, n).value > 0.999
+        for _ in range(5):
+            assert mr.entropy(src.sample(n, rng)) == pytest.approx(math.log2(n), abs=1e-12)
+
+
+def test_no_saturation_d4():
+    src = S.bernoulli(4, 0.5)
+    assert T.saturation_probability(src, 10_000).value == 0.0
+    h = mr.entropy(src.sample(10_000, 3))
+    assert h < 4.0 < math.log2(10_000)
+
+
+def test_saturation_probability_exact_uniform_matches_monte_carlo():
+    src = S.uniform_codebook(10, 200, 2)
+    n = 20
+    p = T.saturation_probability(src, n)
+    assert p.method == "exact"
+    expected = math.prod(1 - i / 200 for i in range(n))
+    assert p.value == pytest.approx(expected, rel=1e-12)
+    rng = np.random.default_rng(4)
+    hits = np.mean([count_rows(src.sample_packed(n, rng)).size == n for _ in range(4000)])
+    assert hits == pytest.approx(expected, abs=4 * math.sqrt(expected * (1 - expected) / 4000))
+
+
+def test_saturation_boundary():
+    b = T.saturation_boundary(S.bernoulli(20))
+    assert b.method == "exact"
+    k = 2.0**20
+    n = int(b.value)
+    assert math.prod(1 - i / k for i in range(n)) < 0.5 <= math.prod(1 - i / k
+                                                                     for i in range(n - 1))
+    approx = T.saturation_boundary(S.markov(30, 0.6))
+    assert approx.method == "collision approximation"
+    p = T.saturation_probability(S.markov(30, 0.6), round(approx.value)).value
+    assert p == pytest.approx(0.5, abs=0.01)
+
+
+def test_classify_reasons():
+    v = T.classify(T.summarize_counts([1] * 996 + [2, 2]))
+    assert v.label == "saturated" and "998 of 1000 rows distinct" in v.reason
+    assert T.classify(T.summarize_counts([250] * 4)).label == "reliable"
+    assert T.classify(T.summarize_counts([3, 1, 1, 2, 1, 2, 1, 1, 2, 1])).label == "biased"
+    with pytest.raises(ValueError, match="tol"):
+        T.classify(T.summarize_counts([2, 2]), tol=0)
+
+
+@pytest.mark.parametrize(
+    "family,params,d_values",
+    [("bernoulli", {"p": 0.5}, range(1, 41, 3)), ("markov", {"p_stay": 0.8}, range(2, 41, 4)),
+     ("bernoulli", {"p": 0.15}, range(2, 41, 4)),
+     ("uniform_codebook", {"k": 4096, "seed": 0}, (12, 20, 32, 48)),
+     ("zipf_codebook", {"k": 4096, "s": 1.0, "seed": 0}, (12, 20, 32))],
+)
+def test_verdict_confusion_table(family, params, d_values):
+    """The observable verdict agrees with the true category in >= 95 % of cells."""
+    table = regimes.run_grid(family, params, n_values=[2**k for k in range(4, 17, 2)],
+                             d_values=list(d_values), reps=20, seed=1, progress=False)
+    for est, sub in table.groupby("estimator"):
+        tab = regimes.confusion_table(sub)
+        assert tab.attrs["agreement"] >= 0.95, (est, tab)
+
+
+@pytest.mark.parametrize("call,err,match", [
+    (lambda: T.expected_entropy("x", 5), TypeError, "source: expected a Source"),
+    (lambda: T.expected_entropy(S.bernoulli(3), 0), ValueError, "n: sample size"),
+    (lambda: T.expected_entropy(S.bernoulli(3), 5, "nsb"), ValueError, "estimator: exact"),
+    (lambda: T.variance_entropy(S.bernoulli(3), 5, "fast"), ValueError, "method"),
+])
+def test_bad_arguments(call, err, match):
+    with pytest.raises(err, match=match):
+        call()
