@@ -27,6 +27,8 @@ __all__ = [
     "entropy_estimate",
     "conditional_entropy",
     "mutual_information",
+    "estimate_from_counts",
+    "count_samples",
 ]
 
 
@@ -119,15 +121,50 @@ def entropy_estimate(
     (True, 16, 1000)
     """
     counts, alphabet = _counts_and_alphabet(x, "x")
-    opts = _options(estimator, alphabet, options)
+    return estimate_from_counts(counts, alphabet, estimator, ci, rng, base=base, **options)
+
+
+def estimate_from_counts(
+    counts: np.ndarray, alphabet_size: float, estimator: str = "bootstrap", ci: float = 0.95,
+    rng=None, *, base: float = 2, **options,
+) -> Estimate:
+    """:func:`entropy_estimate` for rows already counted (see :mod:`mi_regimes.counting`).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Counts of the distinct rows.
+    alphabet_size : float
+        Number of possible rows (2**D), used by ``nsb`` unless given in ``options``.
+    estimator, ci, rng, base, **options
+        As for :func:`entropy_estimate`.
+
+    Returns
+    -------
+    Estimate
+    """
+    opts = _options(estimator, alphabet_size, options)
     res: CountEstimate = estimate_counts(counts, estimator, base=base, ci=ci, rng=rng, **opts)
-    n = int(counts.sum())
+    n = int(np.sum(counts))
     ceiling = math.log(n, base) if n > 1 else float("nan")
     return Estimate(
         value=res.value, ci=res.ci, stderr=res.stderr, n=n, k_observed=int(counts.size),
         estimator=estimator, base=float(base),
         saturation=res.value / ceiling if n > 1 else float("nan"),
     )
+
+
+def count_samples(x, name: str = "x") -> tuple[np.ndarray, float]:
+    """Validate samples and count their distinct rows once.
+
+    Returns
+    -------
+    counts : numpy.ndarray
+        Counts of the distinct rows (or symbols).
+    alphabet_size : float
+        2**D for binary rows; see :func:`mi_regimes.bits.as_codes` for symbols.
+    """
+    return _counts_and_alphabet(x, name)
 
 
 def entropy(x, estimator: str = "plugin", base: float = 2, **options) -> float:

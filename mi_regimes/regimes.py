@@ -19,7 +19,7 @@ import multiprocessing
 import os
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,7 +31,9 @@ from .theory import (
     CountSummary,
     classify,
     expected_entropy,
+    expected_observed,
     saturation_probability,
+    variance_entropy,
 )
 
 __all__ = ["run_grid", "DEFAULT_N", "DEFAULT_D", "DEFAULT_ESTIMATORS", "COLUMNS",
@@ -44,7 +46,7 @@ DEFAULT_ESTIMATORS = ("plugin", "miller_madow", "bootstrap")
 COLUMNS = (
     "source", "family", "d", "n", "log2_n", "estimator", "h_true", "h2_true", "mean", "std",
     "bias", "rel_bias", "rmse", "coverage", "saturated_frac", "mean_k_obs", "expected",
-    "p_saturation", "verdict", "verdict_share", "truth", "reps",
+    "p_saturation", "verdict", "verdict_share", "truth", "reps", "method",
 )
 SATURATION_TOL = 0.02
 
@@ -132,7 +134,33 @@ def _run_cell(cell: _Cell) -> list[dict]:
             "expected": exact,
             "p_saturation": p_sat, "verdict": label, "verdict_share": count / cell.reps,
             "truth": true_category(truth_rel, float(plugin_ratio.mean()), cell.tol),
-            "reps": cell.reps,
+            "reps": cell.reps, "method": "monte carlo",
+        })
+    return rows
+
+
+def _exact_cell(cell: _Cell) -> list[dict]:
+    """Theory-only rows (no sampling) for the estimators with an exact expectation."""
+    source = make(cell.family, cell.d, **dict(cell.params))
+    h_true, n = source.entropy, cell.n
+    plugin_mean = expected_entropy(source, n, "plugin")
+    var = variance_entropy(source, n, "asymptotic").value
+    k_obs = expected_observed(source, n)
+    p_sat = saturation_probability(source, n).value
+    rows = []
+    for e in cell.estimators:
+        mean = expected_entropy(source, n, e)
+        bias = mean - h_true
+        rel = bias / h_true if h_true > 0 else 0.0
+        truth = true_category(abs(rel), plugin_mean / math.log2(n), cell.tol)
+        rows.append({
+            "source": str(source), "family": cell.family, "d": cell.d, "n": n,
+            "log2_n": math.log2(n), "estimator": e, "h_true": h_true,
+            "h2_true": source.collision_entropy, "mean": mean, "std": math.sqrt(var),
+            "bias": bias, "rel_bias": rel, "rmse": math.sqrt(bias * bias + var),
+            "coverage": float("nan"), "saturated_frac": p_sat, "mean_k_obs": k_obs,
+            "expected": mean, "p_saturation": p_sat, "verdict": truth, "verdict_share": 1.0,
+            "truth": truth, "reps": 0, "method": "exact",
         })
     return rows
 
@@ -171,6 +199,7 @@ def run_grid(
     ci: float = 0.95,
     tol: float = 0.05,
     progress: bool = True,
+    exact: bool = False,
 ):
     """Run the Monte Carlo grid over (N, D) and return a tidy table.
 
@@ -198,11 +227,17 @@ def run_grid(
         Relative-error tolerance of the verdict and of the true category.
     progress : bool
         Show a progress bar.
+    exact : bool
+        For estimators with an exact expectation (plug-in, Miller–Madow) fill the row
+        from theory instead of sampling (``method == "exact"``; ``std`` is Basharin's
+        asymptotic s.d., ``saturated_frac`` the all-distinct probability). Other
+        estimators are still simulated.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (source, N, D, estimator) with the columns in :data:`COLUMNS`.
+        One row per (source, N, D, estimator) with the columns in :data:`COLUMNS`;
+        ``method`` says "monte carlo" or "exact".
 
     Examples
     --------
@@ -247,7 +282,14 @@ def run_grid(
 
     bar = tqdm(total=len(cells), desc=f"{source_family} grid", unit="cell",
                disable=not progress)
-    if jobs == 1:
+    if exact:
+        theory_est = tuple(e for e in estimators if e in THEORY_ESTIMATORS)
+        simulated = tuple(e for e in estimators if e not in THEORY_ESTIMATORS)
+        exact_rows = [_exact_cell(replace(c, estimators=theory_est)) for c in cells]
+        cells = [replace(c, estimators=simulated) for c in cells]
+    if exact and not cells[0].estimators:
+        bar.update(len(cells))
+    elif jobs == 1:
         for i in order:
             results[i] = _run_cell(cells[i])
             bar.update()
@@ -262,6 +304,11 @@ def run_grid(
                 results[i] = rows
                 bar.update()
     bar.close()
+    if exact:
+        results = [ex + (sim or []) for ex, sim in zip(exact_rows, results, strict=True)]
+        # keep the caller's estimator order within each cell
+        rank = {e: i for i, e in enumerate(estimators)}
+        results = [sorted(rows, key=lambda r: rank[r["estimator"]]) for rows in results]
     return pd.DataFrame([row for rows in results for row in rows], columns=list(COLUMNS))
 
 

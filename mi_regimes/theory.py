@@ -19,6 +19,7 @@ import numpy as np
 from scipy import special
 
 from .estimators import check_counts, plugin
+from .information import Estimate, count_samples, estimate_from_counts
 from .sources import Source
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "classify",
     "THEORY_ESTIMATORS",
     "TheoryValue",
+    "assess",
 ]
 
 LN2 = math.log(2.0)
@@ -369,3 +371,38 @@ def classify(
     if rel <= tol:
         return Verdict("reliable", f"reliable: {what} <= {tol:.0%}")
     return Verdict("biased", f"biased: {what} > {tol:.0%}")
+
+
+def assess(x, estimator: str = "plugin", tol: float = 0.05, **options) -> tuple[Estimate,
+                                                                                Verdict]:
+    """Estimate the entropy of samples and judge whether the estimate can be trusted.
+
+    Parameters
+    ----------
+    x : array_like or PackedBits
+        ``(N, D)`` binary rows (or packed rows, or 1-D symbols).
+    estimator : str
+        Estimator name.
+    tol : float
+        Relative error accepted as reliable.
+    **options
+        Estimator options (``rng``, ``n_boot``, ``ci``, ``alphabet_size``).
+
+    Returns
+    -------
+    (Estimate, Verdict)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mi_regimes import theory
+    >>> x = np.random.default_rng(0).integers(0, 2, size=(1000, 40))
+    >>> est, verdict = theory.assess(x)
+    >>> verdict.label, bool(est.value == np.log2(1000))
+    ('saturated', True)
+    """
+    counts, alphabet = count_samples(x)
+    ci = options.pop("ci", 0.95)
+    rng = options.pop("rng", None)
+    est = estimate_from_counts(counts, alphabet, estimator, ci, rng, **options)
+    return est, classify(summarize_counts(counts), estimator, est.value, tol)

@@ -154,3 +154,11 @@ def test_verdict_confusion_table(family, params, d_values):
 def test_bad_arguments(call, err, match):
     with pytest.raises(err, match=match):
         call()
+
+
+def test_assess_combines_estimate_and_verdict(rng):
+    x = rng.integers(0, 2, size=(4000, 3))
+    est, verdict = T.assess(x, "bootstrap", rng=0, n_boot=100)
+    assert verdict.label == "reliable" and est.ci is not None and est.n == 4000
+    est, verdict = T.assess(rng.integers(0, 2, size=(500, 50)), "miller_madow")
+    assert verdict.label == "saturated" and "500 of 500" in verdict.reason

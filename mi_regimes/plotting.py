@@ -1,0 +1,181 @@
+"""Figures: regime heatmaps (matplotlib with the Agg backend, imported on first use)."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+
+import numpy as np
+
+__all__ = ["METRICS", "regime_heatmap", "save_figure"]
+
+#: metric name -> (column, colour-bar label, diverging around)
+METRICS: dict[str, tuple[str, str, float | None]] = {
+    "rel_bias": ("rel_bias", "relative bias (E[Ĥ] − H) / H", 0.0),
+    "bias": ("bias", "bias E[Ĥ] − H  [bits]", 0.0),
+    "rmse": ("rmse", "RMSE  [bits]", None),
+    "saturated_frac": ("saturated_frac", "fraction of replicates with all N rows distinct",
+                       None),
+    "coverage": ("coverage", "CI coverage (fraction of intervals containing H)", None),
+}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str, dpi: int = 150) -> str:
+    """Save atomically: write a temporary file in the same folder, then rename.
+
+    A failed save leaves no partial file behind. The format follows the suffix
+    (``.png``, ``.svg``, ``.pdf``).
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    suffix = os.path.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=folder, prefix=".tmp-")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=suffix.lstrip(".").lower())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def _boundaries(table, d_values):
+    """log2 N at which log2 N = H(D), and at which P(all distinct) crosses ½, per D."""
+    from .sources import make
+    from .theory import saturation_boundary
+
+    family = table["family"].iloc[0]
+    params = _family_params(table)
+    h_line, sat_line = [], []
+    for d in d_values:
+        src = make(family, int(d), **params)
+        h_line.append(src.entropy)
+        sat_line.append(math.log2(max(saturation_boundary(src).value, 1.0)))
+    return np.array(h_line), np.array(sat_line)
+
+
+def _family_params(table) -> dict:
+    """Recover the family parameters from the source description in the table."""
+    from .sources import FAMILIES
+
+    family = table["family"].iloc[0]
+    text = table["source"].iloc[0]
+    inner = text[text.index("(") + 1: text.rindex(")")]
+    params = {}
+    for part in inner.split(", "):
+        key, value = part.split("=")
+        if key in FAMILIES[family][1]:
+            params[key] = type(FAMILIES[family][1][key])(float(value)) if not isinstance(
+                FAMILIES[family][1][key], float) else float(value)
+    return params
+
+
+def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float = 0.95,
+                   title: str | None = None):
+    """Draw one heatmap panel per estimator over (log2 N, D).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`mi_regimes.regimes.run_grid` for one source family.
+    metric : str
+        One of :data:`METRICS`.
+    tol : float
+        The reliable region (|relative bias| <= tol) is outlined.
+    ci : float
+        Nominal coverage (centre of the colour map for ``coverage``).
+    title : str, optional
+        Figure title; by default names the source family and replicates.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric: unknown {metric!r}; choose one of {', '.join(METRICS)}")
+    plt = _pyplot()
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    column, label, centre = METRICS[metric]
+    estimators = list(dict.fromkeys(table["estimator"]))
+    n_values = np.sort(table["n"].unique())
+    d_values = np.sort(table["d"].unique())
+    x = np.log2(n_values)
+    h_line, sat_line = _boundaries(table, d_values)
+
+    grids = {}
+    for e in estimators:
+        sub = table[table["estimator"] == e].pivot(index="d", columns="n", values=column)
+        grids[e] = sub.reindex(index=d_values, columns=n_values).to_numpy(dtype=float)
+    finite = np.concatenate([g[np.isfinite(g)] for g in grids.values()] or [np.zeros(1)])
+    if metric == "coverage":
+        cmap, norm = "RdBu", TwoSlopeNorm(vcenter=ci, vmin=0.0, vmax=1.0)
+    elif centre is not None:
+        span = float(np.nanpercentile(np.abs(finite), 98)) if finite.size else 1.0
+        span = span if span > 0 else 1.0
+        cmap, norm = "RdBu_r", TwoSlopeNorm(vcenter=0.0, vmin=-span, vmax=span)
+    else:
+        cmap, norm = "viridis", None
+
+    fig, axes = plt.subplots(1, len(estimators), figsize=(4.6 * len(estimators) + 1.2, 5.2),
+                             sharey=True, squeeze=False, constrained_layout=True)
+    x_edges = np.concatenate([x - 0.5, [x[-1] + 0.5]])
+    d_edges = np.concatenate([d_values - 0.5, [d_values[-1] + 0.5]])
+    mesh = None
+    for ax, e in zip(axes[0], estimators, strict=True):
+        g = grids[e]
+        mesh = ax.pcolormesh(x_edges, d_edges, g, cmap=cmap, norm=norm, shading="flat")
+        rel = table[table["estimator"] == e].pivot(index="d", columns="n", values="rel_bias")
+        rel = rel.reindex(index=d_values, columns=n_values).to_numpy(dtype=float)
+        reliable = (np.abs(rel) <= tol).astype(float)
+        if 0 < reliable.sum() < reliable.size:
+            ax.contour(x, d_values, reliable, levels=[0.5], colors="black", linewidths=2.0)
+        ax.plot(h_line, d_values, color="gold", lw=2.2, ls="--")
+        ax.plot(sat_line, d_values, color="magenta", lw=2.2, ls=":")
+        ax.set_xlim(x_edges[0], x_edges[-1])
+        ax.set_ylim(d_edges[0], d_edges[-1])
+        ax.set_xticks(x)
+        ax.set_xticklabels([f"{int(v)}" for v in x])
+        ax.set_xlabel("log2 N  (N = samples)")
+        method = set(table.loc[table["estimator"] == e, "method"])
+        ax.set_title(f"{e.replace('_', '-')}" + ("  (exact theory)" if method == {"exact"}
+                                                  else ""))
+    axes[0, 0].set_ylabel("D  (bits per sample)")
+    cbar = fig.colorbar(mesh, ax=axes[0].tolist(), shrink=0.9, pad=0.02)
+    cbar.set_label(label)
+    handles = [
+        Line2D([], [], color="gold", lw=2.2, ls="--", label="log2 N = H (true entropy)"),
+        Line2D([], [], color="magenta", lw=2.2, ls=":",
+               label="P(all N samples distinct) = ½"),
+        Patch(facecolor="none", edgecolor="black", lw=2.0,
+              label=f"reliable region: |relative bias| ≤ {tol:.0%}"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
+    if title is None:
+        reps = int(table["reps"].max())
+        how = f"{reps} replicates per cell" if reps else "exact theory"
+        title = f"Entropy estimates of {table['source'].iloc[0].split('(')[0]} sources " \
+                f"({_describe(table)}), {how}"
+    fig.suptitle(title)
+    return fig
+
+
+def _describe(table) -> str:
+    params = _family_params(table)
+    return ", ".join(f"{k}={v}" for k, v in params.items() if k != "seed") or "defaults"

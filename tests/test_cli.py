@@ -1,0 +1,153 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mi_regimes import regimes
+from mi_regimes.cli import main
+
+SMALL = ["--log2-n", "4:8:2", "--d", "2:20:6", "--reps", "4", "--quiet"]
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "mi_regimes", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_heatmap_writes_png_and_csv(tmp_path, capsys):
+    png, csv = tmp_path / "chart.png", tmp_path / "cells.csv"
+    assert main(["heatmap", *SMALL, "--out", str(png), "--csv", str(csv)]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {png}" in out and f"wrote {csv}" in out
+    table = pd.read_csv(csv)
+    assert tuple(table.columns) == regimes.COLUMNS
+    assert len(table) == 3 * 4 * 3
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(png)
+    assert img.shape[0] > 400 and img.shape[1] > 800 and img.shape[2] in (3, 4)
+    assert img[..., :3].std() > 0.05  # not a blank canvas
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".pdf"])
+def test_heatmap_other_formats_and_options(tmp_path, suffix):
+    out = tmp_path / f"chart{suffix}"
+    code = main(["heatmap", *SMALL, "--family", "markov", "--param", "p_stay=0.8",
+                 "--metric", "rmse", "--estimators", "plugin,nsb", "--out", str(out),
+                 "--csv", str(tmp_path / "t.csv")])
+    assert code == 0 and out.stat().st_size > 1000
+    assert out.read_bytes()[:5] in (b"<?xml", b"%PDF-")
+
+
+def test_heatmap_exact(tmp_path):
+    csv = tmp_path / "t.csv"
+    assert main(["heatmap", *SMALL, "--exact", "--estimators", "plugin,miller_madow",
+                 "--out", str(tmp_path / "e.png"), "--csv", str(csv)]) == 0
+    table = pd.read_csv(csv)
+    assert set(table["method"]) == {"exact"}
+
+
+def test_heatmap_same_output_for_one_and_two_jobs(tmp_path):
+    for jobs in ("1", "2"):
+        assert main(["heatmap", *SMALL, "--jobs", jobs, "--out", str(tmp_path / f"{jobs}.png"),
+                     "--csv", str(tmp_path / f"{jobs}.csv")]) == 0
+    assert (tmp_path / "1.csv").read_text() == (tmp_path / "2.csv").read_text()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["heatmap", "--estimators", "plugin,ml"], "--estimators: unknown ml"),
+    (["heatmap", "--log2-n", "10:4"], "reversed"),
+    (["heatmap", "--d", "0:5"], "--d: D must be >= 1"),
+    (["heatmap", "--d", "x"], "--d: cannot read"),
+    (["heatmap", "--family", "gauss", "--d", "2", "--log2-n", "4"], "unknown family"),
+    (["heatmap", "--param", "p"], "--param: expected NAME=VALUE"),
+    (["heatmap", "--out", "/no/such/folder/x.png"], "folder '/no/such/folder' does not exist"),
+    (["heatmap", "--out", "x.gif"], "--out"),
+    (["heatmap", "--tol", "3"], "--tol"),
+    (["heatmap", "--reps", "lots"], "invalid int value"),
+    (["heatmap", "--metric", "coverage", "--estimators", "plugin"], "coverage needs"),
+    (["estimate", "/no/such/file.npy"], "no such file"),
+    (["theory", "--d", "8"], "required"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_errors_exit_2_with_one_line(args, fragment, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not list(tmp_path.iterdir()), "no partial output may be left behind"
+
+
+def test_errors_as_subprocess(tmp_path):
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.array([[0, 2], [1, 0]]))
+    res = run("estimate", str(bad))
+    assert res.returncode == 2
+    assert "values must be binary" in res.stderr and "Traceback" not in res.stderr
+    assert res.stderr.count("\n") == 1
+    res = run("heatmap", "--d", "5:1")
+    assert res.returncode == 2 and "reversed" in res.stderr
+
+
+def test_estimate_formats_and_json(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, size=(500, 6), dtype=np.uint8)
+    y = x[:, 0] + 2 * x[:, 1]
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    np.savez(tmp_path / "acts.npz", layer1=x, layer2=x[:, :3])
+    np.savetxt(tmp_path / "x.csv", x, fmt="%d", delimiter=",")
+
+    assert main(["estimate", str(tmp_path / "x.npy"), "--labels", str(tmp_path / "y.npy"),
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 500 and report["d"] == 6 and report["k_observed"] == 64
+    plug = report["estimates"][0]
+    assert plug["estimator"] == "plugin" and 5.8 < plug["entropy_bits"] <= 6
+    assert plug["mutual_information_bits"] == pytest.approx(2.0, abs=0.05)
+    assert plug["verdict"] == "reliable"
+    boot = report["estimates"][2]
+    assert boot["ci"][0] < boot["entropy_bits"] < boot["ci"][1]
+
+    assert main(["estimate", str(tmp_path / "acts.npz"), "--key", "layer2"]) == 0
+    text = capsys.readouterr().out
+    assert "N = 500, D = 3, K_obs = 8" in text and "reliable" in text
+    assert main(["estimate", str(tmp_path / "acts.npz")]) == 2
+    assert "choose one with --key" in capsys.readouterr().err
+    assert main(["estimate", str(tmp_path / "x.csv"), "--estimator", "nsb"]) == 0
+    assert "nsb" in capsys.readouterr().out
+
+
+def test_estimate_reports_saturation(tmp_path, capsys):
+    x = np.random.default_rng(1).integers(0, 2, size=(1000, 60), dtype=np.uint8)
+    np.save(tmp_path / "wide.npy", x)
+    assert main(["estimate", str(tmp_path / "wide.npy"), "--estimator", "plugin"]) == 0
+    assert "saturated: 1000 of 1000 rows distinct" in capsys.readouterr().out
+
+
+def test_sources_theory_version_help(capsys):
+    assert main(["sources"]) == 0
+    out = capsys.readouterr().out
+    for family in ("bernoulli", "uniform_codebook", "sparse", "markov", "zipf_codebook"):
+        assert family in out
+    assert main(["theory", "--d", "8", "--n", "64", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["expected_plugin_bits"] == pytest.approx(5.7657, abs=1e-4)
+    for cmd in ([], ["heatmap"], ["estimate"], ["sources"], ["theory"]):
+        with pytest.raises(SystemExit) as exc:
+            main([*cmd, "--help"])
+        assert exc.value.code == 0
+        assert "example" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert "mi-regimes 0.1.0" in capsys.readouterr().out
+
+
+def test_help_does_not_import_plotting_stack():
+    code = ("import sys; from mi_regimes.cli import build_parser; build_parser(); "
+            "print(any(m in sys.modules for m in ('matplotlib', 'pandas', 'seaborn')))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.stdout.strip() == "False"
