@@ -1,0 +1,290 @@
+"""A binary multilayer perceptron: packed XNOR-popcount forward, straight-through backward.
+
+Architecture for ``widths = [n_in, h_1, ..., h_L]``:
+
+    a_0 = x                      (real inputs, or sign(x - threshold) if binarize_input)
+    pre_l = a_{l-1} · sign(W_l)ᵀ    W_l latent real weights kept in [-1, 1]
+    z_l = γ_l · BN(pre_l) + β_l     batch statistics in training, running ones in eval
+    a_l = sign(z_l)                 sign(0) = +1; these are the recorded binary layers
+    logits = a_L · W_outᵀ + b_out   a real-valued output layer; softmax cross-entropy
+
+Every product of two binary operands runs on packed bits: dot = K - 2·popcount(a ⊕ w).
+Backward uses the straight-through estimator: ∂a/∂z = 1{|z| <= 1} for activations and
+∂sign(W)/∂W = 1{|W| <= 1} for latent weights (always 1 after clipping, kept explicit).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..bits import PackedBits
+from .kernels import sign_pack, xnor_matmul, xnor_matmul_masked
+
+__all__ = ["BinaryMLP", "binary_sign"]
+
+
+def binary_sign(x: np.ndarray) -> np.ndarray:
+    """sign with sign(0) = +1, as float32 {-1, +1}."""
+    return np.where(x >= 0, np.float32(1.0), np.float32(-1.0))
+
+
+def _packed_sign(z: np.ndarray) -> np.ndarray:
+    out = np.empty((z.shape[0], (z.shape[1] + 63) // 64), np.uint64)
+    sign_pack(np.ascontiguousarray(z), out)
+    return out
+
+
+def _check_int(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise ValueError(f"{name}: must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+class BinaryMLP:
+    """Binary multilayer perceptron with batch norm before each sign.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[n_inputs, hidden_1, ..., hidden_L]``: input size, then the width of each
+        binary hidden layer (at least one).
+    n_classes : int
+        Number of output classes (>= 2).
+    binarize_input : bool
+        If True the first layer sees sign(x - input_threshold) and runs packed too.
+    input_threshold : float
+        Threshold of the input binarisation.
+    dropout : float
+        Probability of dropping a hidden activation during training, in [0, 1).
+    momentum : float
+        Update rate of the batch-norm running statistics.
+    seed : int
+        Seed of the initial weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mi_regimes.bnn import BinaryMLP
+    >>> model = BinaryMLP([12, 16, 8], n_classes=2, seed=0)
+    >>> acts = model.activations(np.zeros((3, 12), np.float32))
+    >>> [a.shape for a in acts], acts[0].dtype
+    ([(3, 16), (3, 8)], dtype('uint8'))
+    """
+
+    def __init__(self, widths, n_classes: int, *, binarize_input: bool = False,
+                 input_threshold: float = 0.5, dropout: float = 0.0, momentum: float = 0.1,
+                 eps: float = 1e-5, seed: int = 0):
+        try:
+            widths = [int(w) for w in widths]
+        except (TypeError, ValueError) as exc:
+            raise TypeError("widths: expected a sequence of integers such as [64, 256, 256]"
+                            ) from exc
+        if len(widths) < 2 or any(w < 1 for w in widths):
+            raise ValueError(f"widths: need [n_inputs, hidden, ...] with every width >= 1 and "
+                             f"at least one hidden layer, got {widths}")
+        self.n_classes = _check_int("n_classes", n_classes, 2)
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout: must lie in [0, 1), got {dropout}")
+        if not 0 < momentum <= 1:
+            raise ValueError(f"momentum: must lie in (0, 1], got {momentum}")
+        self.widths = widths
+        self.binarize_input = bool(binarize_input)
+        self.input_threshold = float(input_threshold)
+        self.dropout = float(dropout)
+        self.momentum = float(momentum)
+        self.eps = float(eps)
+        self.seed = seed
+        rng = np.random.default_rng(seed)
+        self.params: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+        for l, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:], strict=True), 1):
+            limit = math.sqrt(6.0 / (fan_in + fan_out))
+            self.params[f"W{l}"] = rng.uniform(-limit, limit, (fan_out, fan_in)).astype(
+                np.float32)
+            self.params[f"gamma{l}"] = np.ones(fan_out, np.float32)
+            self.params[f"beta{l}"] = np.zeros(fan_out, np.float32)
+            self.buffers[f"mean{l}"] = np.zeros(fan_out, np.float32)
+            self.buffers[f"var{l}"] = np.ones(fan_out, np.float32)
+        limit = math.sqrt(6.0 / (widths[-1] + self.n_classes))
+        self.params["W_out"] = rng.uniform(-limit, limit, (self.n_classes, widths[-1])).astype(
+            np.float32)
+        self.params["b_out"] = np.zeros(self.n_classes, np.float32)
+
+    @property
+    def n_layers(self) -> int:
+        """Number of binary hidden layers."""
+        return len(self.widths) - 1
+
+    def config(self) -> dict:
+        """Constructor arguments, for saving alongside recordings."""
+        return {"widths": self.widths, "n_classes": self.n_classes,
+                "binarize_input": self.binarize_input, "input_threshold": self.input_threshold,
+                "dropout": self.dropout, "momentum": self.momentum, "eps": self.eps,
+                "seed": self.seed}
+
+    # -- forward ---------------------------------------------------------------------------
+    def _input(self, x) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.widths[0]:
+            raise ValueError(f"x: expected shape (n, {self.widths[0]}), got {x.shape}")
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"x: expected numeric inputs, got dtype {x.dtype}")
+        x = x.astype(np.float32, copy=False)
+        if not np.all(np.isfinite(x)):
+            raise ValueError("x: contains NaN or inf; clean the inputs first")
+        return x
+
+    def forward(self, x, train: bool = False, rng: np.random.Generator | None = None):
+        """Logits and, when ``train``, the cache needed by :meth:`backward`.
+
+        Parameters
+        ----------
+        x : array_like
+            ``(n, n_inputs)`` inputs.
+        train : bool
+            Batch statistics, dropout and a cache for the backward pass.
+        rng : numpy.random.Generator, optional
+            Dropout randomness (needed when ``train`` and ``dropout > 0``).
+
+        Returns
+        -------
+        logits : numpy.ndarray
+            ``float32[n, n_classes]``.
+        cache : dict or None
+        """
+        x = self._input(x)
+        drop = train and self.dropout > 0
+        if drop and rng is None:
+            raise ValueError("rng: dropout needs a random generator in training")
+        scale = np.float32(1.0 / (1.0 - self.dropout)) if drop else np.float32(1.0)
+        if self.binarize_input:
+            a_float = binary_sign(x - self.input_threshold)
+            a_bits, keep_bits = _packed_sign(x - self.input_threshold), None
+        else:
+            a_float, a_bits, keep_bits = x, None, None
+        cache = {"a": [], "xhat": [], "inv_std": [], "z": [], "keep": [], "w_sign": []}
+        for l in range(1, self.n_layers + 1):
+            w = self.params[f"W{l}"]
+            w_sign = binary_sign(w)
+            if a_bits is None:
+                pre = a_float @ w_sign.T
+            else:
+                pre = np.empty((x.shape[0], w.shape[0]), np.int32)
+                w_bits = _packed_sign(w)
+                if keep_bits is None:
+                    xnor_matmul(a_bits, w_bits, w.shape[1], pre)
+                    pre = pre.astype(np.float32)
+                else:  # dropped inputs count 0, kept ones are rescaled by 1/(1-p)
+                    xnor_matmul_masked(a_bits, keep_bits, w_bits, pre)
+                    pre = pre.astype(np.float32) * scale
+            if train:
+                mean, var = pre.mean(axis=0), pre.var(axis=0)
+                m = self.momentum
+                self.buffers[f"mean{l}"] = ((1 - m) * self.buffers[f"mean{l}"] + m * mean
+                                            ).astype(np.float32)
+                self.buffers[f"var{l}"] = ((1 - m) * self.buffers[f"var{l}"] + m * var
+                                           ).astype(np.float32)
+            else:
+                mean, var = self.buffers[f"mean{l}"], self.buffers[f"var{l}"]
+            inv_std = (1.0 / np.sqrt(var + self.eps)).astype(np.float32)
+            xhat = (pre - mean) * inv_std
+            z = self.params[f"gamma{l}"] * xhat + self.params[f"beta{l}"]
+            if train:
+                cache["a"].append(a_float)
+                cache["w_sign"].append(w_sign)
+                cache["xhat"].append(xhat)
+                cache["inv_std"].append(inv_std)
+                cache["z"].append(z)
+            a_bits = _packed_sign(z)
+            a_float = binary_sign(z)
+            keep_bits = None
+            if drop:
+                keep = rng.random(z.shape) >= self.dropout
+                keep_bits = _packed_sign(np.where(keep, np.float32(1), np.float32(-1)))
+                a_float = a_float * keep * scale
+                cache["keep"].append(keep)
+        logits = a_float @ self.params["W_out"].T + self.params["b_out"]
+        if train:
+            cache["a"].append(a_float)
+            cache["logits"] = logits
+        return logits, (cache if train else None)
+
+    # -- backward --------------------------------------------------------------------------
+    def backward(self, cache: dict, y: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+        """Mean cross-entropy and its straight-through gradients for every parameter."""
+        logits = cache["logits"]
+        b = logits.shape[0]
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = float(-log_probs[np.arange(b), y].mean())
+        d = np.exp(log_probs)
+        d[np.arange(b), y] -= 1.0
+        d /= b
+        grads = {"W_out": d.T @ cache["a"][-1], "b_out": d.sum(axis=0)}
+        da = d @ self.params["W_out"]
+        scale = np.float32(1.0 / (1.0 - self.dropout)) if cache["keep"] else np.float32(1.0)
+        for l in range(self.n_layers, 0, -1):
+            i = l - 1
+            if cache["keep"]:
+                da = da * cache["keep"][i] * scale
+            z, xhat, inv_std = cache["z"][i], cache["xhat"][i], cache["inv_std"][i]
+            dz = da * (np.abs(z) <= 1)
+            grads[f"gamma{l}"] = (dz * xhat).sum(axis=0)
+            grads[f"beta{l}"] = dz.sum(axis=0)
+            dxhat = dz * self.params[f"gamma{l}"]
+            dpre = (inv_std / b) * (b * dxhat - dxhat.sum(axis=0)
+                                    - xhat * (dxhat * xhat).sum(axis=0))
+            w = self.params[f"W{l}"]
+            grads[f"W{l}"] = (dpre.T @ cache["a"][i]) * (np.abs(w) <= 1)
+            if l > 1:
+                da = dpre @ cache["w_sign"][i]
+        return loss, {k: v.astype(np.float32, copy=False) for k, v in grads.items()}
+
+    # -- inference -------------------------------------------------------------------------
+    def predict_proba(self, x) -> np.ndarray:
+        """Class probabilities (eval mode)."""
+        logits, _ = self.forward(x)
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, x) -> np.ndarray:
+        """Predicted class labels (eval mode), int64."""
+        return np.argmax(self.forward(x)[0], axis=1).astype(np.int64)
+
+    def evaluate(self, x, y) -> tuple[float, float]:
+        """Mean cross-entropy and accuracy (eval mode)."""
+        logits, _ = self.forward(x)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        y = np.asarray(y, dtype=np.int64)
+        return float(-log_probs[np.arange(y.size), y].mean()), float(
+            np.mean(np.argmax(logits, axis=1) == y))
+
+    def activations_packed(self, x) -> list[PackedBits]:
+        """Each binary layer's activations (eval mode), packed: bit 1 = +1."""
+        x = self._input(x)
+        out = []
+        if self.binarize_input:
+            a_bits, a_float = _packed_sign(x - self.input_threshold), None
+        else:
+            a_bits, a_float = None, x
+        for l in range(1, self.n_layers + 1):
+            w = self.params[f"W{l}"]
+            if a_bits is None:
+                pre = a_float @ binary_sign(w).T
+            else:
+                pre = np.empty((x.shape[0], w.shape[0]), np.int32)
+                xnor_matmul(a_bits, _packed_sign(w), w.shape[1], pre)
+            inv_std = 1.0 / np.sqrt(self.buffers[f"var{l}"] + self.eps)
+            z = (self.params[f"gamma{l}"] * (pre - self.buffers[f"mean{l}"]) * inv_std
+                 + self.params[f"beta{l}"]).astype(np.float32)
+            a_bits = _packed_sign(z)
+            a_bits.flags.writeable = False
+            out.append(PackedBits(a_bits, x.shape[0], w.shape[0]))
+        return out
+
+    def activations(self, x) -> list[np.ndarray]:
+        """Each binary layer's activations (eval mode) as ``uint8`` {0, 1} (1 = +1)."""
+        return [p.unpack() for p in self.activations_packed(x)]
