@@ -132,11 +132,12 @@ def _mnist1d():
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("name='mnist1d' needs the mnist1d package: "
                           "pip install 'mi_regimes[data]'") from exc
-    state = np.random.get_state()  # the generator seeds NumPy's global RNG
+    # mnist1d seeds NumPy's global RNG; put the caller's state back afterwards
+    state = np.random.get_state()  # noqa: NPY002
     try:
         data = make_dataset(get_dataset_args())  # local generation, no download
     finally:
-        np.random.set_state(state)
+        np.random.set_state(state)  # noqa: NPY002
     return (np.concatenate([data["x"], data["x_test"]]),
             np.concatenate([data["y"], data["y_test"]]))
 

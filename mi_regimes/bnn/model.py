@@ -3,7 +3,7 @@
 Architecture for ``widths = [n_in, h_1, ..., h_L]``:
 
     a_0 = x                      (real inputs, or sign(x - threshold) if binarize_input)
-    pre_l = a_{l-1} · sign(W_l)ᵀ    W_l latent real weights kept in [-1, 1]
+    pre_l = a_{layer-1} · sign(W_l)ᵀ    W_l latent real weights kept in [-1, 1]
     z_l = γ_l · BN(pre_l) + β_l     batch statistics in training, running ones in eval
     a_l = sign(z_l)                 sign(0) = +1; these are the recorded binary layers
     logits = a_L · W_outᵀ + b_out   a real-valued output layer; softmax cross-entropy
@@ -99,14 +99,14 @@ class BinaryMLP:
         rng = np.random.default_rng(seed)
         self.params: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
-        for l, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:], strict=True), 1):
+        for layer, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:], strict=True), 1):
             limit = math.sqrt(6.0 / (fan_in + fan_out))
-            self.params[f"W{l}"] = rng.uniform(-limit, limit, (fan_out, fan_in)).astype(
+            self.params[f"W{layer}"] = rng.uniform(-limit, limit, (fan_out, fan_in)).astype(
                 np.float32)
-            self.params[f"gamma{l}"] = np.ones(fan_out, np.float32)
-            self.params[f"beta{l}"] = np.zeros(fan_out, np.float32)
-            self.buffers[f"mean{l}"] = np.zeros(fan_out, np.float32)
-            self.buffers[f"var{l}"] = np.ones(fan_out, np.float32)
+            self.params[f"gamma{layer}"] = np.ones(fan_out, np.float32)
+            self.params[f"beta{layer}"] = np.zeros(fan_out, np.float32)
+            self.buffers[f"mean{layer}"] = np.zeros(fan_out, np.float32)
+            self.buffers[f"var{layer}"] = np.ones(fan_out, np.float32)
         limit = math.sqrt(6.0 / (widths[-1] + self.n_classes))
         self.params["W_out"] = rng.uniform(-limit, limit, (self.n_classes, widths[-1])).astype(
             np.float32)
@@ -165,8 +165,8 @@ class BinaryMLP:
         else:
             a_float, a_bits, keep_bits = x, None, None
         cache = {"a": [], "xhat": [], "inv_std": [], "z": [], "keep": [], "w_sign": []}
-        for l in range(1, self.n_layers + 1):
-            w = self.params[f"W{l}"]
+        for layer in range(1, self.n_layers + 1):
+            w = self.params[f"W{layer}"]
             w_sign = binary_sign(w)
             if a_bits is None:
                 pre = a_float @ w_sign.T
@@ -182,15 +182,15 @@ class BinaryMLP:
             if train:
                 mean, var = pre.mean(axis=0), pre.var(axis=0)
                 m = self.momentum
-                self.buffers[f"mean{l}"] = ((1 - m) * self.buffers[f"mean{l}"] + m * mean
+                self.buffers[f"mean{layer}"] = ((1 - m) * self.buffers[f"mean{layer}"] + m * mean
                                             ).astype(np.float32)
-                self.buffers[f"var{l}"] = ((1 - m) * self.buffers[f"var{l}"] + m * var
+                self.buffers[f"var{layer}"] = ((1 - m) * self.buffers[f"var{layer}"] + m * var
                                            ).astype(np.float32)
             else:
-                mean, var = self.buffers[f"mean{l}"], self.buffers[f"var{l}"]
+                mean, var = self.buffers[f"mean{layer}"], self.buffers[f"var{layer}"]
             inv_std = (1.0 / np.sqrt(var + self.eps)).astype(np.float32)
             xhat = (pre - mean) * inv_std
-            z = self.params[f"gamma{l}"] * xhat + self.params[f"beta{l}"]
+            z = self.params[f"gamma{layer}"] * xhat + self.params[f"beta{layer}"]
             if train:
                 cache["a"].append(a_float)
                 cache["w_sign"].append(w_sign)
@@ -225,20 +225,20 @@ class BinaryMLP:
         grads = {"W_out": d.T @ cache["a"][-1], "b_out": d.sum(axis=0)}
         da = d @ self.params["W_out"]
         scale = np.float32(1.0 / (1.0 - self.dropout)) if cache["keep"] else np.float32(1.0)
-        for l in range(self.n_layers, 0, -1):
-            i = l - 1
+        for layer in range(self.n_layers, 0, -1):
+            i = layer - 1
             if cache["keep"]:
                 da = da * cache["keep"][i] * scale
             z, xhat, inv_std = cache["z"][i], cache["xhat"][i], cache["inv_std"][i]
             dz = da * (np.abs(z) <= 1)
-            grads[f"gamma{l}"] = (dz * xhat).sum(axis=0)
-            grads[f"beta{l}"] = dz.sum(axis=0)
-            dxhat = dz * self.params[f"gamma{l}"]
+            grads[f"gamma{layer}"] = (dz * xhat).sum(axis=0)
+            grads[f"beta{layer}"] = dz.sum(axis=0)
+            dxhat = dz * self.params[f"gamma{layer}"]
             dpre = (inv_std / b) * (b * dxhat - dxhat.sum(axis=0)
                                     - xhat * (dxhat * xhat).sum(axis=0))
-            w = self.params[f"W{l}"]
-            grads[f"W{l}"] = (dpre.T @ cache["a"][i]) * (np.abs(w) <= 1)
-            if l > 1:
+            w = self.params[f"W{layer}"]
+            grads[f"W{layer}"] = (dpre.T @ cache["a"][i]) * (np.abs(w) <= 1)
+            if layer > 1:
                 da = dpre @ cache["w_sign"][i]
         return loss, {k: v.astype(np.float32, copy=False) for k, v in grads.items()}
 
@@ -270,16 +270,16 @@ class BinaryMLP:
             a_bits, a_float = _packed_sign(x - self.input_threshold), None
         else:
             a_bits, a_float = None, x
-        for l in range(1, self.n_layers + 1):
-            w = self.params[f"W{l}"]
+        for layer in range(1, self.n_layers + 1):
+            w = self.params[f"W{layer}"]
             if a_bits is None:
                 pre = a_float @ binary_sign(w).T
             else:
                 pre = np.empty((x.shape[0], w.shape[0]), np.int32)
                 xnor_matmul(a_bits, _packed_sign(w), w.shape[1], pre)
-            inv_std = 1.0 / np.sqrt(self.buffers[f"var{l}"] + self.eps)
-            z = (self.params[f"gamma{l}"] * (pre - self.buffers[f"mean{l}"]) * inv_std
-                 + self.params[f"beta{l}"]).astype(np.float32)
+            inv_std = 1.0 / np.sqrt(self.buffers[f"var{layer}"] + self.eps)
+            z = (self.params[f"gamma{layer}"] * (pre - self.buffers[f"mean{layer}"]) * inv_std
+                 + self.params[f"beta{layer}"]).astype(np.float32)
             a_bits = _packed_sign(z)
             a_bits.flags.writeable = False
             out.append(PackedBits(a_bits, x.shape[0], w.shape[0]))

@@ -79,7 +79,7 @@ class Recording:
     epochs : list of int
         Epoch of each snapshot (0 = before training).
     layers : list of list of PackedBits
-        ``layers[s][l]``: layer ``l`` at snapshot ``s``, packed (≈ N·D/8 bytes).
+        ``layers[s][i]``: binary layer ``i`` at snapshot ``s``, packed (≈ N·D/8 bytes).
     metrics : list of dict
         Train/test loss and accuracy at each snapshot.
     labels : numpy.ndarray
@@ -101,8 +101,8 @@ class Recording:
                   "header": np.array(json.dumps({**self.header, "metrics": self.metrics,
                                                  "widths": [p.d for p in self.layers[0]]}))}
         for s, snap in enumerate(self.layers):
-            for l, packed in enumerate(snap):
-                arrays[f"s{s}_l{l}"] = packed.words
+            for layer, packed in enumerate(snap):
+                arrays[f"s{s}_l{layer}"] = packed.words
         folder = os.path.dirname(os.path.abspath(path)) or "."
         fd, tmp = tempfile.mkstemp(suffix=".npz", dir=folder, prefix=".tmp-")
         os.close(fd)
@@ -126,8 +126,8 @@ def load_recording(path: str) -> Recording:
         layers = []
         for s in range(len(epochs)):
             snap = []
-            for l, d in enumerate(widths):
-                words = np.ascontiguousarray(data[f"s{s}_l{l}"])
+            for layer, d in enumerate(widths):
+                words = np.ascontiguousarray(data[f"s{s}_l{layer}"])
                 words.flags.writeable = False
                 snap.append(PackedBits(words, words.shape[0], d))
             layers.append(snap)
