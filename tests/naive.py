@@ -156,3 +156,66 @@ def nsb(counts, k: int) -> tuple[float, float]:
 def all_words(d: int) -> np.ndarray:
     """Every d-bit row, in binary counting order (first column most significant)."""
     return np.array(list(product([0, 1], repeat=d)), dtype=np.uint8)
+
+
+# ------------------------------------------------------------------ binary networks
+
+
+def sign(v):
+    """sign with sign(0) = +1."""
+    return np.where(np.asarray(v) >= 0, 1.0, -1.0)
+
+
+def xnor_dot(a_rows, w_rows) -> np.ndarray:
+    """±1 matrix product the obvious way, in float64."""
+    return sign(a_rows) @ sign(w_rows).T
+
+
+def bnn_step(params, widths, x, y, *, binarize_input=False, threshold=0.5, eps=1e-5,
+             keep=None, dropout=0.0):
+    """Loss and straight-through gradients of a BinaryMLP, in float64, plainly.
+
+    Batch norm is differentiated through its explicit B x B Jacobian per feature.
+    ``keep`` optionally gives the dropout masks of each hidden layer.
+    """
+    p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    n_layers = len(widths) - 1
+    b = x.shape[0]
+    a = sign(np.asarray(x, float) - threshold) if binarize_input else np.asarray(x, float)
+    saved = []
+    for layer in range(1, n_layers + 1):
+        w_sign = sign(p[f"W{layer}"])
+        pre = a @ w_sign.T
+        mu = pre.mean(axis=0)
+        std = np.sqrt(pre.var(axis=0) + eps)
+        xhat = (pre - mu) / std
+        z = p[f"gamma{layer}"] * xhat + p[f"beta{layer}"]
+        saved.append((a, w_sign, pre, mu, std, xhat, z))
+        a = sign(z)
+        if keep is not None:
+            a = a * keep[layer - 1] / (1 - dropout)
+    logits = a @ p["W_out"].T + p["b_out"]
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    loss = -np.mean(np.log(probs[np.arange(b), y]))
+    onehot = np.zeros_like(probs)
+    onehot[np.arange(b), y] = 1
+    d = (probs - onehot) / b
+    grads = {"W_out": d.T @ a, "b_out": d.sum(axis=0)}
+    da = d @ p["W_out"]
+    for layer in range(n_layers, 0, -1):
+        a_in, w_sign, pre, mu, std, xhat, z = saved[layer - 1]
+        if keep is not None:
+            da = da * keep[layer - 1] / (1 - dropout)
+        dz = da * (np.abs(z) <= 1)
+        grads[f"gamma{layer}"] = (dz * xhat).sum(axis=0)
+        grads[f"beta{layer}"] = dz.sum(axis=0)
+        dxhat = dz * p[f"gamma{layer}"]
+        dpre = np.zeros_like(pre)
+        for j in range(pre.shape[1]):
+            c = pre[:, j] - mu[j]
+            jac = (np.eye(b) - 1.0 / b) / std[j] - np.outer(c, c) / (b * std[j] ** 3)
+            dpre[:, j] = jac.T @ dxhat[:, j]
+        grads[f"W{layer}"] = (dpre.T @ a_in) * (np.abs(p[f"W{layer}"]) <= 1)
+        da = dpre @ w_sign
+    return loss, grads, logits

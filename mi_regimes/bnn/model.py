@@ -21,6 +21,13 @@ import numpy as np
 
 from ..bits import PackedBits
 from .kernels import sign_pack, xnor_matmul, xnor_matmul_masked
+from .ops import (
+    bn_sign_backward,
+    bn_sign_forward,
+    mask_weight_grad,
+    sign_weights,
+    softmax_xent,
+)
 
 __all__ = ["BinaryMLP", "binary_sign"]
 
@@ -154,7 +161,13 @@ class BinaryMLP:
             ``float32[n, n_classes]``.
         cache : dict or None
         """
+        logits, cache, _ = self._run(x, train, rng)
+        return logits, cache
+
+    def _run(self, x, train: bool, rng: np.random.Generator | None):
+        """Forward pass: logits, the training cache (or None), packed binary layers."""
         x = self._input(x)
+        n = x.shape[0]
         drop = train and self.dropout > 0
         if drop and rng is None:
             raise ValueError("rng: dropout needs a random generator in training")
@@ -165,63 +178,59 @@ class BinaryMLP:
         else:
             a_float, a_bits, keep_bits = x, None, None
         cache = {"a": [], "xhat": [], "inv_std": [], "z": [], "keep": [], "w_sign": []}
+        packed_layers = []
         for layer in range(1, self.n_layers + 1):
             w = self.params[f"W{layer}"]
-            w_sign = binary_sign(w)
+            d_out = w.shape[0]
+            w_sign = np.empty_like(w)
+            w_bits = np.empty((d_out, (w.shape[1] + 63) // 64), np.uint64)
+            sign_weights(w, w_sign, w_bits)
             if a_bits is None:
                 pre = a_float @ w_sign.T
             else:
-                pre = np.empty((x.shape[0], w.shape[0]), np.int32)
-                w_bits = _packed_sign(w)
+                counts = np.empty((n, d_out), np.int32)
                 if keep_bits is None:
-                    xnor_matmul(a_bits, w_bits, w.shape[1], pre)
-                    pre = pre.astype(np.float32)
+                    xnor_matmul(a_bits, w_bits, w.shape[1], counts)
+                    pre = counts.astype(np.float32)
                 else:  # dropped inputs count 0, kept ones are rescaled by 1/(1-p)
-                    xnor_matmul_masked(a_bits, keep_bits, w_bits, pre)
-                    pre = pre.astype(np.float32) * scale
-            if train:
-                mean, var = pre.mean(axis=0), pre.var(axis=0)
-                m = self.momentum
-                self.buffers[f"mean{layer}"] = ((1 - m) * self.buffers[f"mean{layer}"] + m * mean
-                                            ).astype(np.float32)
-                self.buffers[f"var{layer}"] = ((1 - m) * self.buffers[f"var{layer}"] + m * var
-                                           ).astype(np.float32)
-            else:
-                mean, var = self.buffers[f"mean{layer}"], self.buffers[f"var{layer}"]
-            inv_std = (1.0 / np.sqrt(var + self.eps)).astype(np.float32)
-            xhat = (pre - mean) * inv_std
-            z = self.params[f"gamma{layer}"] * xhat + self.params[f"beta{layer}"]
+                    xnor_matmul_masked(a_bits, keep_bits, w_bits, counts)
+                    pre = counts.astype(np.float32) * scale
+            xhat = np.empty((n, d_out), np.float32)
+            z = np.empty((n, d_out), np.float32)
+            a_sign = np.empty((n, d_out), np.float32)
+            a_bits = np.empty((n, (d_out + 63) // 64), np.uint64)
+            inv_std = np.empty(d_out, np.float32)
+            bn_sign_forward(np.ascontiguousarray(pre), self.params[f"gamma{layer}"],
+                            self.params[f"beta{layer}"], self.eps, train, self.momentum,
+                            self.buffers[f"mean{layer}"], self.buffers[f"var{layer}"],
+                            xhat, z, a_sign, a_bits, inv_std)
             if train:
                 cache["a"].append(a_float)
                 cache["w_sign"].append(w_sign)
                 cache["xhat"].append(xhat)
                 cache["inv_std"].append(inv_std)
                 cache["z"].append(z)
-            a_bits = _packed_sign(z)
-            a_float = binary_sign(z)
+            packed_layers.append(a_bits)
+            a_float = a_sign
             keep_bits = None
             if drop:
                 keep = rng.random(z.shape) >= self.dropout
                 keep_bits = _packed_sign(np.where(keep, np.float32(1), np.float32(-1)))
-                a_float = a_float * keep * scale
+                a_float = a_sign * keep * scale
                 cache["keep"].append(keep)
         logits = a_float @ self.params["W_out"].T + self.params["b_out"]
         if train:
             cache["a"].append(a_float)
-            cache["logits"] = logits
-        return logits, (cache if train else None)
+            cache["logits"] = np.ascontiguousarray(logits)
+        return logits, (cache if train else None), packed_layers
 
     # -- backward --------------------------------------------------------------------------
     def backward(self, cache: dict, y: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
         """Mean cross-entropy and its straight-through gradients for every parameter."""
         logits = cache["logits"]
-        b = logits.shape[0]
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        loss = float(-log_probs[np.arange(b), y].mean())
-        d = np.exp(log_probs)
-        d[np.arange(b), y] -= 1.0
-        d /= b
+        y = np.ascontiguousarray(y, dtype=np.int64)
+        d = np.empty_like(logits)
+        loss = softmax_xent(logits, y, d)
         grads = {"W_out": d.T @ cache["a"][-1], "b_out": d.sum(axis=0)}
         da = d @ self.params["W_out"]
         scale = np.float32(1.0 / (1.0 - self.dropout)) if cache["keep"] else np.float32(1.0)
@@ -229,18 +238,21 @@ class BinaryMLP:
             i = layer - 1
             if cache["keep"]:
                 da = da * cache["keep"][i] * scale
-            z, xhat, inv_std = cache["z"][i], cache["xhat"][i], cache["inv_std"][i]
-            dz = da * (np.abs(z) <= 1)
-            grads[f"gamma{layer}"] = (dz * xhat).sum(axis=0)
-            grads[f"beta{layer}"] = dz.sum(axis=0)
-            dxhat = dz * self.params[f"gamma{layer}"]
-            dpre = (inv_std / b) * (b * dxhat - dxhat.sum(axis=0)
-                                    - xhat * (dxhat * xhat).sum(axis=0))
+            d_out = cache["z"][i].shape[1]
+            dgamma = np.empty(d_out, np.float32)
+            dbeta = np.empty(d_out, np.float32)
+            dpre = np.empty_like(cache["z"][i])
+            bn_sign_backward(np.ascontiguousarray(da, dtype=np.float32), cache["z"][i],
+                             cache["xhat"][i], cache["inv_std"][i],
+                             self.params[f"gamma{layer}"], dgamma, dbeta, dpre)
+            grads[f"gamma{layer}"], grads[f"beta{layer}"] = dgamma, dbeta
             w = self.params[f"W{layer}"]
-            grads[f"W{layer}"] = (dpre.T @ cache["a"][i]) * (np.abs(w) <= 1)
+            grad_w = dpre.T @ cache["a"][i]
+            mask_weight_grad(grad_w, w)  # latent-weight STE 1{|W| <= 1} (1 after clipping)
+            grads[f"W{layer}"] = grad_w
             if layer > 1:
                 da = dpre @ cache["w_sign"][i]
-        return loss, {k: v.astype(np.float32, copy=False) for k, v in grads.items()}
+        return float(loss), {k: v.astype(np.float32, copy=False) for k, v in grads.items()}
 
     # -- inference -------------------------------------------------------------------------
     def predict_proba(self, x) -> np.ndarray:
@@ -264,25 +276,12 @@ class BinaryMLP:
 
     def activations_packed(self, x) -> list[PackedBits]:
         """Each binary layer's activations (eval mode), packed: bit 1 = +1."""
-        x = self._input(x)
+        packed = self._run(x, False, None)[2]
         out = []
-        if self.binarize_input:
-            a_bits, a_float = _packed_sign(x - self.input_threshold), None
-        else:
-            a_bits, a_float = None, x
-        for layer in range(1, self.n_layers + 1):
-            w = self.params[f"W{layer}"]
-            if a_bits is None:
-                pre = a_float @ binary_sign(w).T
-            else:
-                pre = np.empty((x.shape[0], w.shape[0]), np.int32)
-                xnor_matmul(a_bits, _packed_sign(w), w.shape[1], pre)
-            inv_std = 1.0 / np.sqrt(self.buffers[f"var{layer}"] + self.eps)
-            z = (self.params[f"gamma{layer}"] * (pre - self.buffers[f"mean{layer}"]) * inv_std
-                 + self.params[f"beta{layer}"]).astype(np.float32)
-            a_bits = _packed_sign(z)
-            a_bits.flags.writeable = False
-            out.append(PackedBits(a_bits, x.shape[0], w.shape[0]))
+        for words in packed:
+            words.flags.writeable = False
+        for words, width in zip(packed, self.widths[1:], strict=True):
+            out.append(PackedBits(words, words.shape[0], width))
         return out
 
     def activations(self, x) -> list[np.ndarray]:

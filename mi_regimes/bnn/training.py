@@ -13,6 +13,7 @@ import numpy as np
 from ..bits import PackedBits
 from .datasets import Dataset, corrupt_labels, stratified_split
 from .model import BinaryMLP
+from .ops import adam_update
 
 __all__ = ["Adam", "fit", "History", "Recorder", "Recording", "load_recording",
            "log_spaced_epochs"]
@@ -38,18 +39,16 @@ class Adam:
         return name.startswith("W") and name != "W_out"
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        """Update ``params`` in place from ``grads`` (one fused kernel per parameter)."""
         self.t += 1
         c1 = 1 - self.b1**self.t
         c2 = 1 - self.b2**self.t
         for k, g in grads.items():
-            if self.weight_decay and self.is_latent(k):
-                g = g + self.weight_decay * params[k]
-            self.m[k] = self.b1 * self.m[k] + (1 - self.b1) * g
-            self.v[k] = self.b2 * self.v[k] + (1 - self.b2) * g * g
-            update = self.lr * (self.m[k] / c1) / (np.sqrt(self.v[k] / c2) + self.eps)
-            params[k] -= update.astype(params[k].dtype)
-            if self.is_latent(k):
-                np.clip(params[k], -1.0, 1.0, out=params[k])
+            latent = self.is_latent(k)
+            adam_update(params[k].reshape(-1), np.ascontiguousarray(g).reshape(-1),
+                        self.m[k].reshape(-1), self.v[k].reshape(-1), self.lr, self.b1,
+                        self.b2, self.eps, c1, c2, self.weight_decay if latent else 0.0,
+                        latent)
 
 
 def _learning_rate(schedule: str, lr: float, epoch: int, epochs: int) -> float:
@@ -66,8 +65,16 @@ def log_spaced_epochs(epochs: int, n: int = 100) -> list[int]:
     """About ``n`` log-spaced epochs in 0..epochs, always with the first (0) and the last."""
     if epochs < 0:
         raise ValueError(f"epochs: must be >= 0, got {epochs}")
-    grid = np.unique(np.round(np.logspace(0, math.log10(max(epochs, 1)), n)).astype(int))
-    return sorted({0, epochs, *[int(e) for e in grid if e <= epochs]})
+    if epochs + 1 <= n:
+        return list(range(epochs + 1))
+    # early log-spaced points round to the same epoch: add points until n are distinct
+    points = n
+    while True:
+        grid = np.round(np.logspace(0, math.log10(epochs), points)).astype(int)
+        chosen = sorted({0, epochs, *grid.tolist()})
+        if len(chosen) >= n:
+            return chosen
+        points += max(1, n - len(chosen))
 
 
 @dataclass

@@ -1,0 +1,162 @@
+"""Fused Numba kernels for the per-layer element-wise work of a training step.
+
+NumPy spends most of a small-batch step on temporaries and call overhead, not on the
+arithmetic; each kernel here does one layer's element-wise work in one pass, writing
+into preallocated outputs. Matrix products stay in BLAS (float) or in the XNOR kernels.
+All kernels are serial: the arrays are small and threads would fight BLAS's. They use
+``error_model="numpy"`` (IEEE division, no ZeroDivisionError check), without which the
+division in each loop blocks vectorisation (measured: Adam 1.75 ns/element before).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+__all__ = ["sign_weights", "bn_sign_forward", "bn_sign_backward", "softmax_xent",
+           "adam_update", "mask_weight_grad"]
+
+
+@nb.njit(cache=True, error_model="numpy")
+def sign_weights(w, w_sign, w_bits):
+    """w_sign = sign(w) as float32 ±1 (sign(0) = +1) and its packed bits, in one pass."""
+    rows, cols = w.shape
+    for i in range(rows):
+        for t in range(w_bits.shape[1]):
+            acc = np.uint64(0)
+            for b in range(min(64, cols - 64 * t)):
+                j = 64 * t + b
+                pos = w[i, j] >= 0
+                w_sign[i, j] = 1.0 if pos else -1.0
+                acc |= np.uint64(pos) << np.uint64(b)
+            w_bits[i, t] = acc
+
+
+@nb.njit(cache=True, error_model="numpy")
+def bn_sign_forward(pre, gamma, beta, eps, train, momentum, run_mean, run_var,
+                    xhat, z, a_sign, a_bits, inv_std):
+    """Batch norm, affine, sign and packing of one layer.
+
+    In training the batch mean and (biased) variance are used and the running
+    statistics are updated in place; otherwise the running ones are used.
+    """
+    b, d = pre.shape
+    mean = np.empty(d, np.float64)
+    if train:
+        var = np.zeros(d, np.float64)
+        for j in range(d):
+            mean[j] = 0.0
+        for i in range(b):
+            for j in range(d):
+                mean[j] += pre[i, j]
+        for j in range(d):
+            mean[j] /= b
+        for i in range(b):
+            for j in range(d):
+                c = pre[i, j] - mean[j]
+                var[j] += c * c
+        for j in range(d):
+            var[j] /= b
+            run_mean[j] = (1 - momentum) * run_mean[j] + momentum * mean[j]
+            run_var[j] = (1 - momentum) * run_var[j] + momentum * var[j]
+            inv_std[j] = 1.0 / math.sqrt(var[j] + eps)
+    else:
+        for j in range(d):
+            mean[j] = run_mean[j]
+            inv_std[j] = 1.0 / math.sqrt(run_var[j] + eps)
+    n_w = a_bits.shape[1]
+    for i in range(b):
+        for t in range(n_w):
+            acc = np.uint64(0)
+            for bit in range(min(64, d - 64 * t)):
+                j = 64 * t + bit
+                xh = (pre[i, j] - mean[j]) * inv_std[j]
+                zz = gamma[j] * xh + beta[j]
+                xhat[i, j] = xh
+                z[i, j] = zz
+                pos = zz >= 0
+                a_sign[i, j] = 1.0 if pos else -1.0
+                acc |= np.uint64(pos) << np.uint64(bit)
+            a_bits[i, t] = acc
+
+
+@nb.njit(cache=True, error_model="numpy")
+def bn_sign_backward(da, z, xhat, inv_std, gamma, dgamma, dbeta, dpre):
+    """Straight-through sign (1{|z| <= 1}), then the batch-norm backward, in one pass.
+
+    dpre = (inv_std / B) · (B·dx̂ - Σ dx̂ - x̂ · Σ dx̂·x̂) with dx̂ = γ · dz.
+    """
+    b, d = da.shape
+    sum_dxh = np.zeros(d, np.float64)
+    sum_dxh_xh = np.zeros(d, np.float64)
+    for j in range(d):
+        dgamma[j] = 0.0
+        dbeta[j] = 0.0
+    for i in range(b):
+        for j in range(d):
+            dz = da[i, j] if abs(z[i, j]) <= 1.0 else 0.0
+            dgamma[j] += dz * xhat[i, j]
+            dbeta[j] += dz
+            dxh = dz * gamma[j]
+            dpre[i, j] = dxh
+            sum_dxh[j] += dxh
+            sum_dxh_xh[j] += dxh * xhat[i, j]
+    for i in range(b):
+        for j in range(d):
+            dpre[i, j] = (inv_std[j] / b) * (b * dpre[i, j] - sum_dxh[j]
+                                             - xhat[i, j] * sum_dxh_xh[j])
+
+
+@nb.njit(cache=True, error_model="numpy")
+def softmax_xent(logits, y, dlogits):
+    """Mean cross-entropy and its gradient (softmax - onehot) / B, stable in log space."""
+    b, c = logits.shape
+    loss = 0.0
+    for i in range(b):
+        top = logits[i, 0]
+        for k in range(1, c):
+            top = max(top, logits[i, k])
+        s = 0.0
+        for k in range(c):
+            s += math.exp(logits[i, k] - top)
+        log_s = math.log(s)
+        loss -= logits[i, y[i]] - top - log_s
+        for k in range(c):
+            dlogits[i, k] = math.exp(logits[i, k] - top - log_s) / b
+        dlogits[i, y[i]] -= 1.0 / b
+    return loss / b
+
+
+@nb.njit(cache=True, error_model="numpy")
+def adam_update(p, g, m, v, lr, b1, b2, eps, c1, c2, weight_decay, clip):
+    """One Adam step in place on a flat float32 parameter.
+
+    Optional L2 decay and [-1, 1] clipping. Arithmetic stays in float32 so that the loop
+    vectorises.
+    """
+    one = np.float32(1.0)
+    lr32, b1_32, b2_32 = np.float32(lr), np.float32(b1), np.float32(b2)
+    eps32, wd = np.float32(eps), np.float32(weight_decay)
+    inv_c1, inv_c2 = np.float32(1.0 / c1), np.float32(1.0 / c2)
+    for i in range(p.size):
+        gi = g[i] + wd * p[i]
+        mi = b1_32 * m[i] + (one - b1_32) * gi
+        vi = b2_32 * v[i] + (one - b2_32) * gi * gi
+        m[i] = mi
+        v[i] = vi
+        p[i] -= lr32 * (mi * inv_c1) / (np.sqrt(vi * inv_c2) + eps32)
+    if clip:
+        for i in range(p.size):
+            p[i] = min(one, max(-one, p[i]))
+
+
+@nb.njit(cache=True, error_model="numpy")
+def mask_weight_grad(grad, w):
+    """Latent-weight STE in place: grad *= 1{|w| <= 1}."""
+    g = grad.reshape(-1)
+    v = w.reshape(-1)
+    for i in range(g.size):
+        if abs(v[i]) > 1.0:
+            g[i] = 0.0

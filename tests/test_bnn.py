@@ -1,0 +1,237 @@
+import math
+
+import naive
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mi_regimes.bnn import BinaryMLP, Recorder, binary_sign, datasets, fit, load_recording
+from mi_regimes.bnn.kernels import sign_pack, xnor_matmul, xnor_matmul_masked
+from mi_regimes.bnn.training import Adam, log_spaced_epochs
+
+
+def packed(z):
+    out = np.empty((z.shape[0], (z.shape[1] + 63) // 64), np.uint64)
+    sign_pack(np.ascontiguousarray(z, dtype=np.float32), out)
+    return out
+
+
+def test_sign_of_zero_is_plus_one():
+    z = np.array([[0.0, -0.0, -1e-30, 1e-30, -2.0]], np.float32)
+    np.testing.assert_array_equal(binary_sign(z), [[1, 1, -1, 1, -1]])
+    assert int(packed(z)[0, 0]) == 0b01011
+
+
+@given(st.integers(1, 9), st.integers(1, 200), st.integers(1, 9), st.integers(0, 2**32 - 1))
+def test_packed_xnor_equals_float_sign_product(n, k, m, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, k)).astype(np.float32)
+    w = rng.normal(size=(m, k)).astype(np.float32)
+    a[rng.random((n, k)) < 0.1] = 0.0  # exercise sign(0) = +1
+    out = np.empty((n, m), np.int32)
+    xnor_matmul(packed(a), packed(w), k, out)
+    np.testing.assert_array_equal(out, naive.xnor_dot(a, w))
+    keep = rng.random((n, k)) < 0.7
+    masked = np.empty((n, m), np.int32)
+    xnor_matmul_masked(packed(a), packed(np.where(keep, 1, -1)), packed(w), masked)
+    np.testing.assert_array_equal(masked, (naive.sign(a) * keep) @ naive.sign(w).T)
+
+
+def test_xnor_large_matches_blas():
+    rng = np.random.default_rng(0)
+    a = np.where(rng.random((300, 1000)) < 0.5, -1, 1).astype(np.float32)
+    w = np.where(rng.random((130, 1000)) < 0.5, -1, 1).astype(np.float32)
+    out = np.empty((300, 130), np.int32)
+    xnor_matmul(packed(a), packed(w), 1000, out)
+    np.testing.assert_array_equal(out, (a @ w.T).astype(np.int32))
+
+
+@pytest.mark.parametrize("binarize_input", [False, True])
+@pytest.mark.parametrize("widths", [[5, 7, 6], [70, 65, 3, 9]])
+def test_gradients_match_plain_reference(widths, binarize_input):
+    rng = np.random.default_rng(1)
+    model = BinaryMLP(widths, n_classes=3, binarize_input=binarize_input, seed=4)
+    for k in model.params:  # non-trivial batch-norm parameters
+        if k.startswith(("gamma", "beta")):
+            model.params[k] = rng.uniform(0.5, 1.5, model.params[k].shape).astype(np.float32)
+    x = rng.random((11, widths[0])).astype(np.float32)
+    y = rng.integers(0, 3, size=11)
+    logits, cache = model.forward(x, train=True)
+    loss, grads = model.backward(cache, y)
+    ref_loss, ref_grads, ref_logits = naive.bnn_step(model.params, widths, x, y,
+                                                     binarize_input=binarize_input)
+    assert loss == pytest.approx(ref_loss, rel=1e-5)
+    np.testing.assert_allclose(logits, ref_logits, rtol=1e-4, atol=1e-5)
+    assert set(grads) == set(ref_grads)
+    for k in grads:
+        np.testing.assert_allclose(grads[k], ref_grads[k], rtol=2e-3, atol=1e-5, err_msg=k)
+
+
+def test_dropout_gradients_match_plain_reference():
+    widths = [6, 10, 8]
+    model = BinaryMLP(widths, n_classes=4, dropout=0.3, seed=2)
+    x = np.random.default_rng(3).random((9, 6)).astype(np.float32)
+    y = np.arange(9) % 4
+    _, cache = model.forward(x, train=True, rng=np.random.default_rng(5))
+    _, grads = model.backward(cache, y)
+    _, ref, _ = naive.bnn_step(model.params, widths, x, y, keep=cache["keep"], dropout=0.3)
+    for k in grads:
+        np.testing.assert_allclose(grads[k], ref[k], rtol=2e-3, atol=1e-5, err_msg=k)
+
+
+def test_eval_forward_and_activations_match_reference():
+    rng = np.random.default_rng(8)
+    model = BinaryMLP([20, 130, 70], n_classes=5, seed=1)
+    for key in model.buffers:
+        model.buffers[key] = rng.uniform(0.5, 2, model.buffers[key].shape).astype(np.float32)
+    x = rng.random((40, 20)).astype(np.float32)
+    a = x.astype(float)
+    expected = []
+    for layer in (1, 2):
+        pre = a @ naive.sign(model.params[f"W{layer}"]).T
+        z = ((pre - model.buffers[f"mean{layer}"]) / np.sqrt(model.buffers[f"var{layer}"] + 1e-5)
+             * model.params[f"gamma{layer}"] + model.params[f"beta{layer}"])
+        a = naive.sign(z)
+        expected.append((a > 0).astype(np.uint8))
+    for got, exp in zip(model.activations(x), expected, strict=True):
+        np.testing.assert_array_equal(got, exp)
+    logits = a @ model.params["W_out"].T.astype(float) + model.params["b_out"]
+    np.testing.assert_array_equal(model.predict(x), np.argmax(logits, axis=1))
+
+
+def test_adam_step_matches_formula():
+    params = {"W1": np.array([0.5, -0.99], np.float32), "W_out": np.array([2.0], np.float32)}
+    grads = {"W1": np.array([0.1, 0.9], np.float32), "W_out": np.array([0.3], np.float32)}
+    opt = Adam(params, lr=0.1, weight_decay=0.5)
+    opt.step(params, grads)
+    g = np.array([0.1 + 0.5 * 0.5, 0.9 + 0.5 * -0.99])  # L2 decay on latent weights only
+    m, v = 0.1 * g, 0.001 * g * g
+    expected = np.clip(np.array([0.5, -0.99]) - 0.1 * (m / 0.1) / (np.sqrt(v / 0.001) + 1e-8),
+                       -1, 1)
+    np.testing.assert_allclose(params["W1"], expected, rtol=1e-5)  # float32 arithmetic
+    assert params["W1"][1] == -1.0  # -0.99 - 0.1 clipped to -1
+    assert params["W_out"][0] == pytest.approx(2.0 - 0.1, rel=1e-6)
+
+
+def test_tishby12_facts():
+    x, y = datasets.tishby12()
+    assert x.shape == (4096, 12) and x.dtype == np.uint8 and y.dtype == np.uint8
+    np.testing.assert_array_equal(x[5], [0] * 9 + [1, 0, 1])  # binary counting order
+    assert int(y.sum()) == 2118
+    n = x.sum(axis=1)
+    positives = [int(y[n == k].sum()) for k in range(13)]
+    totals = [int((n == k).sum()) for k in range(13)]
+    assert positives[:5] == [0] * 5
+    assert (positives[5], totals[5]) == (60, 792)
+    assert (positives[6], totals[6]) == (532, 924)
+    assert (positives[7], totals[7]) == (732, 792)
+    assert positives[8:] == totals[8:]
+
+
+@pytest.mark.parametrize("name,shape,n_classes", [
+    ("tishby12", 12, 2), ("digits", 64, 10), ("mnist1d", 40, 10), ("mnist5k", 784, 10)])
+def test_datasets_load_stratified(name, shape, n_classes):
+    data = datasets.load(name, seed=0)
+    n = data.x_train.shape[0] + data.x_test.shape[0]
+    assert data.x_train.shape[1] == shape and data.n_classes == n_classes
+    assert data.x_train.dtype == np.float32 and data.y_train.dtype == np.int64
+    assert data.x_test.shape[0] == pytest.approx(0.2 * n, abs=n_classes)
+    share_train = np.bincount(data.y_train) / data.y_train.size
+    share_test = np.bincount(data.y_test) / data.y_test.size
+    np.testing.assert_allclose(share_train, share_test, atol=0.01)
+    again = datasets.load(name, seed=0)
+    np.testing.assert_array_equal(data.x_test, again.x_test)
+    assert not np.array_equal(datasets.load(name, seed=1).x_test, data.x_test)
+
+
+def test_digits_reaches_95_percent():
+    data = datasets.load("digits", seed=0)
+    model = BinaryMLP([64, 256, 256], n_classes=10, seed=0)
+    history = fit(model, data, epochs=20, batch_size=64, lr=1e-2, seed=0)
+    assert history.test_acc[-1] >= 0.95
+    assert np.mean(model.predict(data.x_test) == data.y_test) == history.test_acc[-1]
+    for k, w in model.params.items():
+        if Adam.is_latent(k):
+            assert w.min() >= -1 and w.max() <= 1
+
+
+def test_reproducible_with_seed():
+    data = datasets.load("tishby12", seed=0)
+    runs = []
+    for _ in range(2):
+        model = BinaryMLP([12, 20, 10], n_classes=2, dropout=0.1, seed=3)
+        fit(model, data, epochs=2, batch_size=32, lr=1e-2, seed=7, label_noise=0.1)
+        runs.append(model)
+    for k in runs[0].params:
+        np.testing.assert_array_equal(runs[0].params[k], runs[1].params[k])
+    for a, b in zip(runs[0].activations(data.x_train), runs[1].activations(data.x_train),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_regularisers_and_early_stopping():
+    data = datasets.load("digits", seed=0)
+    y = datasets.corrupt_labels(data.y_train, 0.25, 10, seed=1)
+    assert np.sum(y != data.y_train) == round(0.25 * data.y_train.size)
+    model = BinaryMLP([64, 64], n_classes=10, dropout=0.2, seed=0)
+    h = fit(model, data, epochs=60, lr=5e-2, lr_schedule="constant", weight_decay=1e-3,
+            label_noise=0.3, validation=0.2, patience=2, seed=0)
+    assert h.stopped_early and len(h.epoch) < 60 and len(h.val_loss) == len(h.epoch)
+    assert h.test_acc[-1] > 0.5
+
+
+def test_recorder_snapshots_and_round_trip(tmp_path):
+    assert log_spaced_epochs(100, 10)[0] == 0 and log_spaced_epochs(100, 10)[-1] == 100
+    assert len(log_spaced_epochs(1000)) > 80
+    data = datasets.load("tishby12", seed=0)
+    model = BinaryMLP([12, 24, 70], n_classes=2, seed=0)
+    h = fit(model, data, epochs=6, batch_size=64, lr=1e-2, seed=0, record=Recorder(n=4))
+    rec = h.recording
+    assert rec.epochs[0] == 0 and rec.epochs[-1] == 6 and len(rec.epochs) == len(rec.layers)
+    last = rec.layers[-1]
+    assert [p.d for p in last] == [24, 70] and last[0].n == data.x_train.shape[0]
+    np.testing.assert_array_equal(last[1].unpack(), model.activations(data.x_train)[1])
+    assert last[1].words.nbytes == data.x_train.shape[0] * 2 * 8  # 70 bits -> 2 words
+    assert rec.metrics[-1]["test_acc"] == pytest.approx(h.test_acc[-1])
+    path = rec.save(str(tmp_path / "run.npz"))
+    back = load_recording(path)
+    assert back.epochs == rec.epochs and back.header["seed"] == 0
+    assert back.header["config"]["widths"] == [12, 24, 70] and "numba" in back.header["versions"]
+    for s in range(len(rec.epochs)):
+        for a, b in zip(rec.layers[s], back.layers[s], strict=True):
+            np.testing.assert_array_equal(a.words, b.words)
+    np.testing.assert_array_equal(back.labels, rec.labels)
+
+
+@pytest.mark.parametrize("call,err,match", [
+    (lambda: BinaryMLP([64, 0], 10), ValueError, "widths"),
+    (lambda: BinaryMLP([64], 10), ValueError, "widths"),
+    (lambda: BinaryMLP("abc", 10), TypeError, "widths"),
+    (lambda: BinaryMLP([4, 4], 1), ValueError, "n_classes"),
+    (lambda: BinaryMLP([4, 4], 2, dropout=1.0), ValueError, "dropout"),
+    (lambda: BinaryMLP([4, 4], 2, dropout=-0.1), ValueError, "dropout"),
+    (lambda: datasets.load("cifar"), ValueError, "name: unknown data set 'cifar'"),
+    (lambda: fit(BinaryMLP([12, 4], 2), datasets.load("tishby12"), lr=0), ValueError, "lr"),
+    (lambda: fit(BinaryMLP([12, 4], 2), datasets.load("tishby12"), lr=-1), ValueError, "lr"),
+    (lambda: fit(BinaryMLP([12, 4], 2), datasets.load("tishby12"), epochs=0), ValueError,
+     "epochs"),
+    (lambda: fit(BinaryMLP([10, 4], 2), datasets.load("tishby12")), ValueError, "12 features"),
+    (lambda: fit(BinaryMLP([12, 4], 2), datasets.load("tishby12"), lr_schedule="exp"),
+     ValueError, "lr_schedule"),
+    (lambda: fit(BinaryMLP([12, 4], 2), datasets.load("tishby12"), patience=3), ValueError,
+     "patience"),
+    (lambda: BinaryMLP([3, 4], 2).predict(np.full((2, 3), np.nan)), ValueError, "NaN"),
+    (lambda: BinaryMLP([3, 4], 2).predict(np.zeros((2, 5))), ValueError, r"shape \(n, 3\)"),
+])
+def test_bad_configuration(call, err, match):
+    with pytest.raises(err, match=match):
+        call()
+
+
+def test_batch_norm_needs_two_samples_and_stats_update():
+    model = BinaryMLP([3, 4], 2, seed=0)
+    before = model.buffers["mean1"].copy()
+    model.forward(np.random.default_rng(0).random((8, 3)), train=True)
+    assert not np.array_equal(before, model.buffers["mean1"])
+    assert math.isfinite(model.evaluate(np.zeros((1, 3)), np.array([0]))[0])
