@@ -39,55 +39,59 @@ def popcount(x):
     return _ctpop64(x)
 
 
+_GATHER = np.uint64(0x0102040810204080)
+
+
 @nb.njit(cache=True, inline="always")
-def _sign_pack_row(z, out, i):
-    d = z.shape[1]
-    for w in range(out.shape[1]):
+def pack_row_bits(eight, out_row):
+    """Pack {0,1} bytes, read as uint64 ``eight`` (8 bytes each), into words.
+
+    ``(v * 0x0102040810204080) >> 56`` gathers the low bit of each of the 8 bytes of v
+    into one byte, least significant byte first. Callers make the uint64 view of their
+    byte buffer once: a view per row costs an array allocation each time.
+    """
+    for t in range(out_row.shape[0]):
         acc = np.uint64(0)
-        for b in range(min(64, d - 64 * w)):
-            acc |= np.uint64(z[i, 64 * w + b] >= 0) << np.uint64(b)
-        out[i, w] = acc
+        for k in range(8):
+            acc |= ((eight[8 * t + k] * _GATHER) >> np.uint64(56)) << np.uint64(8 * k)
+        out_row[t] = acc
 
 
 @nb.njit(cache=True, inline="always")
-def _xnor_row(a, w, k, out, i):
-    # four output columns per pass reuse each loaded word of ``a``
-    n_w = a.shape[1]
-    m = w.shape[0]
-    m4 = m - m % 4
-    for j in range(0, m4, 4):
-        c0 = 0
-        c1 = 0
-        c2 = 0
-        c3 = 0
-        for t in range(n_w):
-            x = a[i, t]
-            c0 += popcount(x ^ w[j, t])
-            c1 += popcount(x ^ w[j + 1, t])
-            c2 += popcount(x ^ w[j + 2, t])
-            c3 += popcount(x ^ w[j + 3, t])
-        out[i, j] = k - 2 * c0
-        out[i, j + 1] = k - 2 * c1
-        out[i, j + 2] = k - 2 * c2
-        out[i, j + 3] = k - 2 * c3
-    for j in range(m4, m):
-        c = 0
-        for t in range(n_w):
-            c += popcount(a[i, t] ^ w[j, t])
-        out[i, j] = k - 2 * c
+def _sign_pack_row(z, out, i, positive, eight):
+    d = z.shape[1]
+    for j in range(d):  # a plain compare: vectorises
+        positive[j] = z[i, j] >= 0
+    pack_row_bits(eight, out[i])
 
 
-@nb.njit(cache=True, inline="always")
-def _xnor_masked_row(a, keep, w, out, i):
-    n_w = a.shape[1]
+@nb.njit(cache=True, inline="always", error_model="numpy")
+def _xnor_row(a, w_t, k, out, i):
+    # weights transposed to (words, outputs): the inner loop runs over outputs, which
+    # LLVM vectorises (AVX-512 VPOPCNTQ where available)
+    m = w_t.shape[1]
+    acc = np.zeros(m, np.int32)
+    for t in range(a.shape[1]):
+        x = a[i, t]
+        for j in range(m):
+            acc[j] += np.int32(popcount(x ^ w_t[t, j]))
+    for j in range(m):
+        out[i, j] = k - 2 * acc[j]
+
+
+@nb.njit(cache=True, inline="always", error_model="numpy")
+def _xnor_masked_row(a, keep, w_t, out, i):
+    m = w_t.shape[1]
+    acc = np.zeros(m, np.int32)
     kept = 0
-    for t in range(n_w):
-        kept += popcount(keep[i, t])
-    for j in range(w.shape[0]):
-        c = 0
-        for t in range(n_w):
-            c += popcount(keep[i, t] & (a[i, t] ^ w[j, t]))
-        out[i, j] = kept - 2 * c
+    for t in range(a.shape[1]):
+        x = a[i, t]
+        mask = keep[i, t]
+        kept += np.int32(popcount(mask))
+        for j in range(m):
+            acc[j] += np.int32(popcount(mask & (x ^ w_t[t, j])))
+    for j in range(m):
+        out[i, j] = kept - 2 * acc[j]
 
 
 # Serial and parallel drivers are separate functions on purpose: two dispatchers built
@@ -95,38 +99,45 @@ def _xnor_masked_row(a, keep, w, out, i):
 # parallel code (seen: 15x slower training from thread contention with BLAS).
 @nb.njit(cache=True)
 def _sign_pack_serial(z, out):
+    positive = np.zeros(64 * out.shape[1], np.uint8)  # padding bytes stay 0
+    eight = positive.view(np.uint64)
     for i in range(z.shape[0]):
-        _sign_pack_row(z, out, i)
+        _sign_pack_row(z, out, i, positive, eight)
 
 
 @nb.njit(cache=True, parallel=True)
 def _sign_pack_parallel(z, out):
-    for i in nb.prange(z.shape[0]):
-        _sign_pack_row(z, out, i)
+    n_chunks = 64
+    step = (z.shape[0] + n_chunks - 1) // n_chunks
+    for c in nb.prange(n_chunks):
+        positive = np.zeros(64 * out.shape[1], np.uint8)
+        eight = positive.view(np.uint64)
+        for i in range(c * step, min(z.shape[0], (c + 1) * step)):
+            _sign_pack_row(z, out, i, positive, eight)
 
 
 @nb.njit(cache=True)
-def _xnor_serial(a, w, k, out):
+def _xnor_serial(a, w_t, k, out):
     for i in range(a.shape[0]):
-        _xnor_row(a, w, k, out, i)
+        _xnor_row(a, w_t, k, out, i)
 
 
 @nb.njit(cache=True, parallel=True)
-def _xnor_parallel(a, w, k, out):
+def _xnor_parallel(a, w_t, k, out):
     for i in nb.prange(a.shape[0]):
-        _xnor_row(a, w, k, out, i)
+        _xnor_row(a, w_t, k, out, i)
 
 
 @nb.njit(cache=True)
-def _xnor_masked_serial(a, keep, w, out):
+def _xnor_masked_serial(a, keep, w_t, out):
     for i in range(a.shape[0]):
-        _xnor_masked_row(a, keep, w, out, i)
+        _xnor_masked_row(a, keep, w_t, out, i)
 
 
 @nb.njit(cache=True, parallel=True)
-def _xnor_masked_parallel(a, keep, w, out):
+def _xnor_masked_parallel(a, keep, w_t, out):
     for i in nb.prange(a.shape[0]):
-        _xnor_masked_row(a, keep, w, out, i)
+        _xnor_masked_row(a, keep, w_t, out, i)
 
 
 _SIGN_PACK = (_sign_pack_serial, _sign_pack_parallel)
@@ -149,7 +160,8 @@ def xnor_matmul(a: np.ndarray, w: np.ndarray, k: int, out: np.ndarray) -> None:
     ``k`` is the number of real columns (padding bits are 0 in both operands);
     ``out`` is ``int32[N, M]``, overwritten.
     """
-    _XNOR[a.shape[0] * w.shape[0] * a.shape[1] >= PARALLEL_WORK](a, w, k, out)
+    w_t = np.ascontiguousarray(w.T)
+    _XNOR[a.shape[0] * w.shape[0] * a.shape[1] >= PARALLEL_WORK](a, w_t, k, out)
 
 
 def xnor_matmul_masked(a: np.ndarray, keep: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
@@ -157,4 +169,5 @@ def xnor_matmul_masked(a: np.ndarray, keep: np.ndarray, w: np.ndarray, out: np.n
 
     Dot = popcount(keep) - 2·popcount(keep & (a XOR w)); used for dropout.
     """
-    _XNOR_MASKED[a.shape[0] * w.shape[0] * a.shape[1] >= PARALLEL_WORK](a, keep, w, out)
+    w_t = np.ascontiguousarray(w.T)
+    _XNOR_MASKED[a.shape[0] * w.shape[0] * a.shape[1] >= PARALLEL_WORK](a, keep, w_t, out)

@@ -164,9 +164,13 @@ class BinaryMLP:
         logits, cache, _ = self._run(x, train, rng)
         return logits, cache
 
-    def _run(self, x, train: bool, rng: np.random.Generator | None):
-        """Forward pass: logits, the training cache (or None), packed binary layers."""
-        x = self._input(x)
+    def _run(self, x, train: bool, rng: np.random.Generator | None, checked: bool = False):
+        """Forward pass: logits, the training cache (or None), packed binary layers.
+
+        ``checked`` skips input validation (the training loop validates the data once).
+        """
+        if not checked:
+            x = self._input(x)
         n = x.shape[0]
         drop = train and self.dropout > 0
         if drop and rng is None:
@@ -231,7 +235,7 @@ class BinaryMLP:
         y = np.ascontiguousarray(y, dtype=np.int64)
         d = np.empty_like(logits)
         loss = softmax_xent(logits, y, d)
-        grads = {"W_out": d.T @ cache["a"][-1], "b_out": d.sum(axis=0)}
+        grads = {"W_out": d.T @ cache["a"][-1], "b_out": d.sum(axis=0, dtype=np.float32)}
         da = d @ self.params["W_out"]
         scale = np.float32(1.0 / (1.0 - self.dropout)) if cache["keep"] else np.float32(1.0)
         for layer in range(self.n_layers, 0, -1):
@@ -252,7 +256,7 @@ class BinaryMLP:
             grads[f"W{layer}"] = grad_w
             if layer > 1:
                 da = dpre @ cache["w_sign"][i]
-        return float(loss), {k: v.astype(np.float32, copy=False) for k, v in grads.items()}
+        return float(loss), grads
 
     # -- inference -------------------------------------------------------------------------
     def predict_proba(self, x) -> np.ndarray:

@@ -15,39 +15,38 @@ import math
 import numba as nb
 import numpy as np
 
+from .kernels import pack_row_bits
+
 __all__ = ["sign_weights", "bn_sign_forward", "bn_sign_backward", "softmax_xent",
            "adam_update", "mask_weight_grad"]
 
 
 @nb.njit(cache=True, error_model="numpy")
 def sign_weights(w, w_sign, w_bits):
-    """w_sign = sign(w) as float32 ±1 (sign(0) = +1) and its packed bits, in one pass."""
+    """w_sign = sign(w) as float32 ±1 (sign(0) = +1) and its packed bits."""
     rows, cols = w.shape
+    positive = np.zeros(64 * w_bits.shape[1], np.uint8)
+    eight = positive.view(np.uint64)
     for i in range(rows):
-        for t in range(w_bits.shape[1]):
-            acc = np.uint64(0)
-            for b in range(min(64, cols - 64 * t)):
-                j = 64 * t + b
-                pos = w[i, j] >= 0
-                w_sign[i, j] = 1.0 if pos else -1.0
-                acc |= np.uint64(pos) << np.uint64(b)
-            w_bits[i, t] = acc
+        for j in range(cols):
+            pos = w[i, j] >= 0
+            w_sign[i, j] = np.float32(1.0) if pos else np.float32(-1.0)
+            positive[j] = pos
+        pack_row_bits(eight, w_bits[i])
 
 
 @nb.njit(cache=True, error_model="numpy")
 def bn_sign_forward(pre, gamma, beta, eps, train, momentum, run_mean, run_var,
                     xhat, z, a_sign, a_bits, inv_std):
-    """Batch norm, affine, sign and packing of one layer.
+    """Batch norm, affine, sign and packing of one layer (float32, vectorised loops).
 
     In training the batch mean and (biased) variance are used and the running
     statistics are updated in place; otherwise the running ones are used.
     """
     b, d = pre.shape
-    mean = np.empty(d, np.float64)
+    mean = np.zeros(d, np.float32)
     if train:
-        var = np.zeros(d, np.float64)
-        for j in range(d):
-            mean[j] = 0.0
+        var = np.zeros(d, np.float32)
         for i in range(b):
             for j in range(d):
                 mean[j] += pre[i, j]
@@ -61,42 +60,40 @@ def bn_sign_forward(pre, gamma, beta, eps, train, momentum, run_mean, run_var,
             var[j] /= b
             run_mean[j] = (1 - momentum) * run_mean[j] + momentum * mean[j]
             run_var[j] = (1 - momentum) * run_var[j] + momentum * var[j]
-            inv_std[j] = 1.0 / math.sqrt(var[j] + eps)
+            inv_std[j] = 1.0 / np.sqrt(var[j] + eps)
     else:
         for j in range(d):
             mean[j] = run_mean[j]
-            inv_std[j] = 1.0 / math.sqrt(run_var[j] + eps)
-    n_w = a_bits.shape[1]
+            inv_std[j] = 1.0 / np.sqrt(run_var[j] + eps)
+    positive = np.zeros(64 * a_bits.shape[1], np.uint8)
+    eight = positive.view(np.uint64)
     for i in range(b):
-        for t in range(n_w):
-            acc = np.uint64(0)
-            for bit in range(min(64, d - 64 * t)):
-                j = 64 * t + bit
-                xh = (pre[i, j] - mean[j]) * inv_std[j]
-                zz = gamma[j] * xh + beta[j]
-                xhat[i, j] = xh
-                z[i, j] = zz
-                pos = zz >= 0
-                a_sign[i, j] = 1.0 if pos else -1.0
-                acc |= np.uint64(pos) << np.uint64(bit)
-            a_bits[i, t] = acc
+        for j in range(d):
+            xh = (pre[i, j] - mean[j]) * inv_std[j]
+            zz = gamma[j] * xh + beta[j]
+            xhat[i, j] = xh
+            z[i, j] = zz
+            pos = zz >= 0
+            a_sign[i, j] = np.float32(1.0) if pos else np.float32(-1.0)
+            positive[j] = pos
+        pack_row_bits(eight, a_bits[i])
 
 
 @nb.njit(cache=True, error_model="numpy")
 def bn_sign_backward(da, z, xhat, inv_std, gamma, dgamma, dbeta, dpre):
-    """Straight-through sign (1{|z| <= 1}), then the batch-norm backward, in one pass.
+    """Straight-through sign (1{|z| <= 1}), then the batch-norm backward.
 
     dpre = (inv_std / B) · (B·dx̂ - Σ dx̂ - x̂ · Σ dx̂·x̂) with dx̂ = γ · dz.
     """
     b, d = da.shape
-    sum_dxh = np.zeros(d, np.float64)
-    sum_dxh_xh = np.zeros(d, np.float64)
+    sum_dxh = np.zeros(d, np.float32)
+    sum_dxh_xh = np.zeros(d, np.float32)
     for j in range(d):
         dgamma[j] = 0.0
         dbeta[j] = 0.0
     for i in range(b):
         for j in range(d):
-            dz = da[i, j] if abs(z[i, j]) <= 1.0 else 0.0
+            dz = da[i, j] if abs(z[i, j]) <= 1.0 else np.float32(0.0)
             dgamma[j] += dz * xhat[i, j]
             dbeta[j] += dz
             dxh = dz * gamma[j]

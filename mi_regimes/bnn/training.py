@@ -30,9 +30,10 @@ class Adam:
                  betas=(0.9, 0.999), eps: float = 1e-8):
         self.lr, self.weight_decay = lr, weight_decay
         self.b1, self.b2, self.eps = betas[0], betas[1], eps
-        self.m = {k: np.zeros_like(v) for k, v in params.items()}
-        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.m = {k: np.zeros(v.size, np.float32) for k, v in params.items()}
+        self.v = {k: np.zeros(v.size, np.float32) for k, v in params.items()}
         self.t = 0
+        self._flat: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # param -> (array, view)
 
     @staticmethod
     def is_latent(name: str) -> bool:
@@ -44,11 +45,14 @@ class Adam:
         c1 = 1 - self.b1**self.t
         c2 = 1 - self.b2**self.t
         for k, g in grads.items():
+            p = params[k]
+            cached = self._flat.get(k)
+            if cached is None or cached[0] is not p:  # the caller may replace an array
+                cached = self._flat[k] = (p, p.reshape(-1))
             latent = self.is_latent(k)
-            adam_update(params[k].reshape(-1), np.ascontiguousarray(g).reshape(-1),
-                        self.m[k].reshape(-1), self.v[k].reshape(-1), self.lr, self.b1,
-                        self.b2, self.eps, c1, c2, self.weight_decay if latent else 0.0,
-                        latent)
+            adam_update(cached[1], np.ascontiguousarray(g, dtype=np.float32).reshape(-1),
+                        self.m[k], self.v[k], self.lr, self.b1, self.b2, self.eps, c1, c2,
+                        self.weight_decay if latent else 0.0, latent)
 
 
 def _learning_rate(schedule: str, lr: float, epoch: int, epochs: int) -> float:
@@ -263,6 +267,7 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
     if validation > 0:
         x_fit, y_fit, x_val, y_val = stratified_split(
             data.x_train, y_train, validation, int(seeds[2].generate_state(1)[0]))
+    x_fit = model._input(x_fit)  # validated once, not at every step
     n = x_fit.shape[0]
     batch_size = min(int(batch_size), n)
     opt = Adam(model.params, lr, weight_decay)
@@ -294,7 +299,7 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
             idx = order[start:start + batch_size]
             if idx.size < 2:  # batch norm needs two samples
                 continue
-            _, cache = model.forward(x_fit[idx], train=True, rng=rng)
+            _, cache, _ = model._run(x_fit[idx], True, rng, checked=True)
             _, grads = model.backward(cache, y_fit[idx])
             opt.step(model.params, grads)
         tr_loss, tr_acc = model.evaluate(x_fit, y_fit)
