@@ -20,19 +20,11 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 
 from numpy_bnn import NumpyBNN  # noqa: E402
+from timing import median_time  # noqa: E402
 
 from mi_regimes.bnn import BinaryMLP, datasets  # noqa: E402
 from mi_regimes.bnn.kernels import sign_pack, xnor_matmul  # noqa: E402
 from mi_regimes.bnn.training import Adam  # noqa: E402
-
-
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def packed(z):

@@ -11,25 +11,19 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="mi_regimes_bench_"))
 
 import numpy as np  # noqa: E402
+from timing import median_time  # noqa: E402
 
 import mi_regimes as mr  # noqa: E402
 from mi_regimes.counting import count_rows  # noqa: E402
 from mi_regimes.estimators import estimate_counts  # noqa: E402
-
-
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def plugin_from_counts(counts: np.ndarray) -> float:
