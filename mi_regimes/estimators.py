@@ -411,8 +411,7 @@ def estimate_counts(
         ``value`` in ``base`` units; ``stderr`` for jackknife, bootstrap and nsb;
         ``ci`` for bootstrap.
     """
-    fn = get_estimator(estimator)  # validates the name
-    del fn
+    get_estimator(estimator)  # validates the name; the message lists the valid ones
     log_base = _check_base(base)
     _check_options(n_boot, ci, alphabet_size, scheme)
     if rng is not None and not isinstance(rng, np.random.Generator):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tempfile
@@ -69,19 +70,8 @@ def _boundaries(table, d_values):
 
 
 def _family_params(table) -> dict:
-    """Recover the family parameters from the source description in the table."""
-    from .sources import FAMILIES
-
-    family = table["family"].iloc[0]
-    text = table["source"].iloc[0]
-    inner = text[text.index("(") + 1: text.rindex(")")]
-    params = {}
-    for part in inner.split(", "):
-        key, value = part.split("=")
-        if key in FAMILIES[family][1]:
-            params[key] = type(FAMILIES[family][1][key])(float(value)) if not isinstance(
-                FAMILIES[family][1][key], float) else float(value)
-    return params
+    """Family parameters of the grid (the ``params`` column, JSON)."""
+    return json.loads(table["params"].iloc[0])
 
 
 def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float = 0.95,

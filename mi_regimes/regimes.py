@@ -14,6 +14,7 @@ table does not depend on ``jobs``.
 
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing
 import os
@@ -46,7 +47,7 @@ DEFAULT_ESTIMATORS = ("plugin", "miller_madow", "bootstrap")
 COLUMNS = (
     "source", "family", "d", "n", "log2_n", "estimator", "h_true", "h2_true", "mean", "std",
     "bias", "rel_bias", "rmse", "coverage", "saturated_frac", "mean_k_obs", "expected",
-    "p_saturation", "verdict", "verdict_share", "truth", "reps", "method",
+    "p_saturation", "verdict", "verdict_share", "truth", "reps", "method", "params",
 )
 SATURATION_TOL = 0.02
 
@@ -134,9 +135,14 @@ def _run_cell(cell: _Cell) -> list[dict]:
             "expected": exact,
             "p_saturation": p_sat, "verdict": label, "verdict_share": count / cell.reps,
             "truth": true_category(truth_rel, float(plugin_ratio.mean()), cell.tol),
-            "reps": cell.reps, "method": "monte carlo",
+            "reps": cell.reps, "method": "monte carlo", "params": _params_json(source),
         })
     return rows
+
+
+def _params_json(source) -> str:
+    """The family parameters other than d (defaults filled in), as JSON."""
+    return json.dumps({k: v for k, v in source.params.items() if k != "d"}, sort_keys=True)
 
 
 def _exact_cell(cell: _Cell) -> list[dict]:
@@ -160,7 +166,7 @@ def _exact_cell(cell: _Cell) -> list[dict]:
             "bias": bias, "rel_bias": rel, "rmse": math.sqrt(bias * bias + var),
             "coverage": float("nan"), "saturated_frac": p_sat, "mean_k_obs": k_obs,
             "expected": mean, "p_saturation": p_sat, "verdict": truth, "verdict_share": 1.0,
-            "truth": truth, "reps": 0, "method": "exact",
+            "truth": truth, "reps": 0, "method": "exact", "params": _params_json(source),
         })
     return rows
 
