@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-__all__ = ["PackedBits", "pack_bits", "unpack_bits", "as_codes", "check_labels"]
+__all__ = ["PackedBits", "pack_bits", "unpack_bits", "as_codes", "check_labels",
+           "alphabet_size"]
 
 # Kernel status codes.
 _OK, _BAD_VALUE, _MIXED_ZERO_MINUS_ONE = 0, 1, 2
@@ -291,3 +292,17 @@ def as_codes(x, name: str = "x") -> tuple[np.ndarray, float]:
         return sym.view(np.uint64).reshape(-1, 1), float(sym.max() - sym.min() + 1)
     packed = pack_bits(arr, name)
     return packed.words, 2.0**packed.d
+
+
+def alphabet_size(x, name: str = "x") -> float:
+    """The alphabet size :func:`as_codes` would report, without packing.
+
+    ``2**D`` for ``(N, D)`` rows or a ``PackedBits``; ``max - min + 1`` for 1-D symbols.
+    """
+    if isinstance(x, PackedBits):
+        return 2.0**x.d
+    arr = _as_array(x, name)
+    if arr.ndim == 2:
+        return 2.0 ** arr.shape[1]
+    sym = check_labels(arr, name)
+    return float(sym.max() - sym.min() + 1)

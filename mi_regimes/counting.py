@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .bits import as_codes, check_labels
+from .bits import as_codes
 
 __all__ = ["count_rows", "row_codes", "joint_counts", "count_profile"]
 
@@ -314,11 +314,6 @@ def joint_counts(a, b, name_a: str = "a", name_b: str = "b"):
         )
     keys = _pair_keys(codes_a, codes_b, counts_b.shape[0])
     return counts_a, counts_b, count_rows(keys)
-
-
-def label_codes(y, name: str = "labels") -> tuple[np.ndarray, np.ndarray]:
-    """Codes and counts of a 1-D symbol array (validated)."""
-    return row_codes(check_labels(y, name), name)
 
 
 def count_profile(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .bits import as_codes
+from .bits import alphabet_size, as_codes
 from .counting import count_rows, joint_counts
 from .estimators import CountEstimate, estimate_counts, get_estimator
 
@@ -196,16 +196,12 @@ def entropy(x, estimator: str = "plugin", base: float = 2, **options) -> float:
     return estimate_counts(counts, estimator, base=base, **opts).value
 
 
-def _alphabet(x, name: str) -> float:
-    return as_codes(x, name)[1]
-
-
 def _three_terms(a, b, estimator, base, options, name_a, name_b):
     get_estimator(estimator)
     counts_a, counts_b, counts_ab = joint_counts(a, b, name_a, name_b)
     opts_a, opts_b, opts_ab = dict(options), dict(options), dict(options)
     if estimator == "nsb" and options.get("alphabet_size") is None:
-        k_a, k_b = _alphabet(a, name_a), _alphabet(b, name_b)
+        k_a, k_b = alphabet_size(a, name_a), alphabet_size(b, name_b)
         opts_a["alphabet_size"], opts_b["alphabet_size"] = k_a, k_b
         opts_ab["alphabet_size"] = k_a * k_b
     if "rng" in options and options["rng"] is not None:

@@ -59,3 +59,11 @@ def test_as_codes_symbols_and_alphabet():
     assert words.shape == (4, 1) and k == 3.0
     assert as_codes(np.zeros((4, 10), np.uint8))[1] == 2.0**10
     assert mr.pack_bits(np.zeros((2, 3))).shape == (2, 3)
+
+
+def test_alphabet_size_matches_as_codes(rng):
+    from mi_regimes.bits import alphabet_size
+
+    for x in (rng.integers(0, 2, size=(5, 9)), np.array([4, -2, 7]),
+              mr.pack_bits(rng.integers(0, 2, size=(3, 70)))):
+        assert alphabet_size(x) == as_codes(x)[1]
