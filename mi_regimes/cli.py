@@ -172,13 +172,15 @@ def _cmd_estimate(args) -> int:
     x = _load_matrix(args.file, args.key, "FILE")
     labels = _load_matrix(args.labels, None, "--labels") if args.labels else None
     try:
-        from .bits import as_codes
+        from .bits import as_codes, pack_bits
 
-        words, alphabet = as_codes(x, "FILE")
+        # PackedBits carry D, so every estimator sees the alphabet 2**D of the rows
+        rows = pack_bits(x, "FILE") if np.ndim(x) == 2 else x
+        words, alphabet = as_codes(rows, "FILE")
         counts = count_rows(words)
         if labels is not None:
             labels = np.asarray(labels).ravel()
-            joint_counts(words, labels, "FILE", "--labels")  # validates labels and N
+            joint_counts(rows, labels, "FILE", "--labels")  # validates labels and N
     except (ValueError, TypeError) as exc:
         raise CliError(str(exc)) from None
     summary = summarize_counts(counts)
@@ -193,7 +195,7 @@ def _cmd_estimate(args) -> int:
                 "reason": verdict.reason}
         if labels is not None:
             opts = {"rng": args.seed, "n_boot": args.n_boot} if e == "bootstrap" else {}
-            item["mutual_information_bits"] = mutual_information(words, labels, e, **opts)
+            item["mutual_information_bits"] = mutual_information(rows, labels, e, **opts)
         results.append(item)
     report = {"file": args.file, "n": n, "d": int(x.shape[1]) if x.ndim == 2 else None,
               "k_observed": summary.k_observed, "log2_n": math.log2(n) if n > 1 else 0.0,

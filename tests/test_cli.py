@@ -121,6 +121,20 @@ def test_estimate_formats_and_json(tmp_path, capsys):
     assert "nsb" in capsys.readouterr().out
 
 
+def test_estimate_every_estimator_with_labels_on_signs(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    x = 2 * rng.integers(0, 2, size=(3000, 10)) - 1
+    y = (x[:, 0] > 0) + 2 * (x[:, 1] > 0)
+    np.savetxt(tmp_path / "acts.csv", x, fmt="%d", delimiter=",")
+    np.savetxt(tmp_path / "y.csv", y, fmt="%d", delimiter=",")
+    names = "plugin,miller_madow,jackknife,bootstrap,nsb,chao_shen,grassberger"
+    assert main(["estimate", str(tmp_path / "acts.csv"), "--labels", str(tmp_path / "y.csv"),
+                 "--estimator", names, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    for item in report["estimates"]:
+        assert item["mutual_information_bits"] == pytest.approx(2.0, abs=0.15), item
+
+
 def test_estimate_reports_saturation(tmp_path, capsys):
     x = np.random.default_rng(1).integers(0, 2, size=(1000, 60), dtype=np.uint8)
     np.save(tmp_path / "wide.npy", x)
