@@ -161,9 +161,10 @@ def _load_matrix(path: str, key: str | None, option: str):
 def _cmd_estimate(args) -> int:
     import numpy as np
 
+    from .bits import alphabet_size, as_codes, pack_bits
     from .counting import count_rows, joint_counts
     from .estimators import estimate_counts
-    from .information import mutual_information
+    from .information import mutual_information_from_counts
     from .theory import classify, summarize_counts
 
     estimators = _estimators(args.estimator)
@@ -172,15 +173,15 @@ def _cmd_estimate(args) -> int:
     x = _load_matrix(args.file, args.key, "FILE")
     labels = _load_matrix(args.labels, None, "--labels") if args.labels else None
     try:
-        from .bits import as_codes, pack_bits
-
         # PackedBits carry D, so every estimator sees the alphabet 2**D of the rows
         rows = pack_bits(x, "FILE") if np.ndim(x) == 2 else x
         words, alphabet = as_codes(rows, "FILE")
         counts = count_rows(words)
-        if labels is not None:
+        joint = None
+        if labels is not None:  # counted once, for every estimator
             labels = np.asarray(labels).ravel()
-            joint_counts(rows, labels, "FILE", "--labels")  # validates labels and N
+            joint = joint_counts(rows, labels, "FILE", "--labels")
+            alphabets = (alphabet, alphabet_size(labels, "--labels"))
     except (ValueError, TypeError) as exc:
         raise CliError(str(exc)) from None
     summary = summarize_counts(counts)
@@ -193,9 +194,10 @@ def _cmd_estimate(args) -> int:
         item = {"estimator": e, "entropy_bits": est.value, "stderr": est.stderr,
                 "ci": list(est.ci) if est.ci else None, "verdict": verdict.label,
                 "reason": verdict.reason}
-        if labels is not None:
+        if joint is not None:
             opts = {"rng": args.seed, "n_boot": args.n_boot} if e == "bootstrap" else {}
-            item["mutual_information_bits"] = mutual_information(rows, labels, e, **opts)
+            item["mutual_information_bits"] = mutual_information_from_counts(
+                *joint, e, alphabet_sizes=alphabets if e == "nsb" else None, **opts)
         results.append(item)
     report = {"file": args.file, "n": n, "d": int(x.shape[1]) if x.ndim == 2 else None,
               "k_observed": summary.k_observed, "log2_n": math.log2(n) if n > 1 else 0.0,

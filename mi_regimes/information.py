@@ -29,6 +29,7 @@ __all__ = [
     "mutual_information",
     "estimate_from_counts",
     "count_samples",
+    "mutual_information_from_counts",
 ]
 
 
@@ -198,20 +199,63 @@ def entropy(x, estimator: str = "plugin", base: float = 2, **options) -> float:
 
 def _three_terms(a, b, estimator, base, options, name_a, name_b):
     get_estimator(estimator)
-    counts_a, counts_b, counts_ab = joint_counts(a, b, name_a, name_b)
-    opts_a, opts_b, opts_ab = dict(options), dict(options), dict(options)
+    counts = joint_counts(a, b, name_a, name_b)
+    alphabets = None
     if estimator == "nsb" and options.get("alphabet_size") is None:
-        k_a, k_b = alphabet_size(a, name_a), alphabet_size(b, name_b)
-        opts_a["alphabet_size"], opts_b["alphabet_size"] = k_a, k_b
-        opts_ab["alphabet_size"] = k_a * k_b
-    if "rng" in options and options["rng"] is not None:
+        alphabets = (alphabet_size(a, name_a), alphabet_size(b, name_b))
+    return _entropy_terms(counts, estimator, base, options, alphabets)
+
+
+def _entropy_terms(counts, estimator, base, options, alphabets):
+    """H(A), H(B), H(A,B) from the three count vectors, one estimator throughout."""
+    opts = [dict(options), dict(options), dict(options)]
+    if alphabets is not None:
+        k_a, k_b = alphabets
+        for o, k in zip(opts, (k_a, k_b, k_a * k_b), strict=True):
+            o["alphabet_size"] = k
+    if options.get("rng") is not None:
         # three independent streams from one seed: reproducible, no shared state
-        rngs = np.random.default_rng(options["rng"]).spawn(3)
-        opts_a["rng"], opts_b["rng"], opts_ab["rng"] = rngs
-    h_a = estimate_counts(counts_a, estimator, base=base, **opts_a).value
-    h_b = estimate_counts(counts_b, estimator, base=base, **opts_b).value
-    h_ab = estimate_counts(counts_ab, estimator, base=base, **opts_ab).value
-    return h_a, h_b, h_ab
+        for o, r in zip(opts, np.random.default_rng(options["rng"]).spawn(3), strict=True):
+            o["rng"] = r
+    return tuple(estimate_counts(c, estimator, base=base, **o).value
+                 for c, o in zip(counts, opts, strict=True))
+
+
+def mutual_information_from_counts(
+    counts_a, counts_b, counts_ab, estimator: str = "plugin", base: float = 2, *,
+    alphabet_sizes: tuple[float, float] | None = None, **options,
+) -> float:
+    """I(A; B) from already counted marginals and joint (see ``counting.joint_counts``).
+
+    Parameters
+    ----------
+    counts_a, counts_b, counts_ab : array_like
+        Count vectors of A, of B and of the pairs (A, B).
+    estimator : str
+        One of :data:`mi_regimes.ESTIMATORS`.
+    base : float
+        Logarithm base.
+    alphabet_sizes : (float, float), optional
+        (K_A, K_B) for ``nsb``; the joint alphabet is K_A · K_B.
+    **options
+        Estimator options.
+
+    Returns
+    -------
+    float
+    """
+    get_estimator(estimator)
+    h_a, h_b, h_ab = _entropy_terms((counts_a, counts_b, counts_ab), estimator, base, options,
+                                    alphabet_sizes)
+    return _bounded_mi(h_a, h_b, h_ab, estimator)
+
+
+def _bounded_mi(h_a: float, h_b: float, h_ab: float, estimator: str) -> float:
+    mi = h_a + h_b - h_ab
+    if estimator == "plugin":
+        # exact bounds of the plug-in MI; only rounding could cross them
+        mi = min(max(mi, 0.0), h_a, h_b)
+    return mi
 
 
 def conditional_entropy(
@@ -275,8 +319,4 @@ def mutual_information(a, b, estimator: str = "plugin", base: float = 2, **optio
     1.0
     """
     h_a, h_b, h_ab = _three_terms(a, b, estimator, base, options, "a", "b")
-    mi = h_a + h_b - h_ab
-    if estimator == "plugin":
-        # exact bounds of the plug-in MI; only rounding could cross them
-        mi = min(max(mi, 0.0), h_a, h_b)
-    return mi
+    return _bounded_mi(h_a, h_b, h_ab, estimator)

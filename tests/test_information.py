@@ -123,3 +123,17 @@ def test_mi_symmetric_and_bounded(x, n_classes, seed):
     mi = mr.mutual_information(x, y)
     assert mi == pytest.approx(mr.mutual_information(y, x), abs=1e-12)
     assert 0.0 <= mi <= min(mr.entropy(x), mr.entropy(y)) + 1e-12
+
+
+@pytest.mark.parametrize("name", mr.ESTIMATORS)
+def test_mi_from_counts_equals_mi_from_rows(name, rng):
+    from mi_regimes.counting import joint_counts
+    from mi_regimes.information import mutual_information_from_counts
+
+    t = rng.integers(0, 2, size=(400, 5))
+    y = rng.integers(0, 3, size=400)
+    opts = {"rng": 4} if name == "bootstrap" else {}
+    sizes = (2.0**5, 3.0) if name == "nsb" else None
+    from_counts = mutual_information_from_counts(*joint_counts(t, y), name,
+                                                 alphabet_sizes=sizes, **opts)
+    assert from_counts == pytest.approx(mr.mutual_information(t, y, name, **opts), abs=1e-12)
