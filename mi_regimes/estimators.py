@@ -308,7 +308,7 @@ def _chao_shen(c: np.ndarray, opts: _Options) -> CountEstimate:
     # Horvitz-Thompson weights: 1 - (1-pa)^N, via log1p/expm1 for small pa.
     with np.errstate(divide="ignore"):  # pa == 1 (one state) gives log1p(-1) = -inf: fine
         inclusion = -np.expm1(n * np.log1p(-pa))
-    return CountEstimate(float(-np.sum(pa * np.log(pa) / inclusion)))
+    return CountEstimate(float(-np.sum(pa * np.log(pa) / inclusion)) + 0.0)  # no -0.0
 
 
 def _grassberger(c: np.ndarray, opts: _Options) -> CountEstimate:
@@ -594,7 +594,8 @@ def grassberger(counts, base: float = 2) -> float:
     Notes
     -----
     G(n) = ψ(n) + ½(-1)^n [ψ((n+1)/2) - ψ(n/2)]; less biased than Miller–Madow when
-    counts are small, still blind to unseen states.
+    counts are small, still blind to unseen states. Not clipped: on tiny samples it can
+    exceed log2 K or fall slightly below 0 (one state seen twice gives -0.05 bits).
 
     Examples
     --------
