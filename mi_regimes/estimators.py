@@ -19,6 +19,8 @@ import numba as nb
 import numpy as np
 from scipy import special
 
+from ._bootstrap import multinomial_replicates, nlogn_table, plugin_kernel, poisson_replicates
+
 __all__ = [
     "ESTIMATORS",
     "CountEstimate",
@@ -129,34 +131,6 @@ def _check_options(n_boot: int, ci: float, alphabet_size: float | None, scheme: 
 
 # ---------------------------------------------------------------- kernels (nats)
 
-_TABLE_SIZE = 1024
-
-
-@nb.njit(cache=True)
-def _nlogn_table():
-    t = np.zeros(_TABLE_SIZE)
-    for i in range(2, _TABLE_SIZE):
-        t[i] = i * math.log(i)
-    return t
-
-
-@nb.njit(cache=True)
-def _sum_nlogn(counts, table):
-    # Most counts are small: a table lookup instead of a log keeps this memory-bound.
-    s = 0.0
-    for c in counts:
-        s += table[c] if c < _TABLE_SIZE else c * math.log(c)
-    return s
-
-
-@nb.njit(cache=True)
-def _plugin_kernel(counts, table):
-    n = 0
-    for c in counts:
-        n += c
-    # H >= 0 exactly; only rounding (one state: log N - N log N / N) could go below.
-    return max(0.0, math.log(n) - _sum_nlogn(counts, table) / n)
-
 
 @nb.njit(cache=True)
 def _jackknife_kernel(counts):
@@ -188,85 +162,16 @@ def _jackknife_kernel(counts):
     return h + mean_d, se
 
 
-@nb.njit(cache=True)
-def _plugin_of(total, s):
-    return math.log(total) - s / total if total > 0 else 0.0
-
-
-@nb.njit(cache=True)
-def _bootstrap_poisson(values, mult, n_boot, seed, table):
-    """Plug-in entropies of Poisson resamples, drawn class by class from the profile.
-
-    States that share an observed count ``v`` are exchangeable, so a class of ``m`` such
-    states needs only the occupancy numbers of its resample: how many states get 0, 1,
-    2, ... copies, i.e. Multinomial(m, Poisson(v) pmf), drawn as a chain of binomials.
-    """
-    np.random.seed(seed)
-    out = np.empty(n_boot)
-    n_cls = values.shape[0]
-    for b in range(n_boot):
-        total = 0
-        s = 0.0
-        for j in range(n_cls):
-            v = values[j]
-            m = mult[j]
-            if m <= 64 or v > 50:
-                for _ in range(m):
-                    k = np.random.poisson(v)
-                    total += k
-                    s += table[k] if k < _TABLE_SIZE else k * math.log(k)
-                continue
-            remaining = m
-            p_k = math.exp(-v)
-            tail = 1.0
-            k = 0
-            while remaining > 0:
-                q = min(1.0, p_k / tail) if tail > 0 else 1.0
-                z = np.random.binomial(remaining, q)
-                if z > 0:
-                    total += z * k
-                    s += z * (table[k] if k < _TABLE_SIZE else k * math.log(k))
-                    remaining -= z
-                tail -= p_k
-                k += 1
-                p_k *= v / k
-        out[b] = _plugin_of(total, s)
-    return out
-
-
-@nb.njit(cache=True)
-def _bootstrap_multinomial(counts, n_boot, seed, table):
-    """Plug-in entropies of exact multinomial resamples (conditional binomial chain)."""
-    np.random.seed(seed)
-    n = 0
-    for c in counts:
-        n += c
-    out = np.empty(n_boot)
-    for b in range(n_boot):
-        remaining = n
-        left = float(n)
-        s = 0.0
-        for c in counts:
-            if remaining == 0:
-                break
-            k = np.random.binomial(remaining, min(1.0, c / left))
-            remaining -= k
-            left -= c
-            s += table[k] if k < _TABLE_SIZE else k * math.log(k)
-        out[b] = _plugin_of(n, s)
-    return out
-
-
 # ---------------------------------------------------------------- estimators (nats)
 
 
 def _plugin(c: np.ndarray, opts: _Options) -> CountEstimate:
-    return CountEstimate(_plugin_kernel(c, _nlogn_table()))
+    return CountEstimate(plugin_kernel(c, nlogn_table()))
 
 
 def _miller_madow(c: np.ndarray, opts: _Options) -> CountEstimate:
     n = int(c.sum())
-    return CountEstimate(_plugin_kernel(c, _nlogn_table()) + (c.size - 1) / (2.0 * n))
+    return CountEstimate(plugin_kernel(c, nlogn_table()) + (c.size - 1) / (2.0 * n))
 
 
 def _jackknife(c: np.ndarray, opts: _Options) -> CountEstimate:
@@ -279,18 +184,18 @@ def _jackknife(c: np.ndarray, opts: _Options) -> CountEstimate:
 def _bootstrap(c: np.ndarray, opts: _Options) -> CountEstimate:
     rng = opts.rng if opts.rng is not None else np.random.default_rng()
     seed = int(rng.integers(0, 2**31 - 1))
-    table = _nlogn_table()
+    table = nlogn_table()
     # Sorted counts: the resampling order (hence every replicate) ignores row order.
     c = np.sort(c)
-    h = _plugin_kernel(c, table)
+    h = plugin_kernel(c, table)
     scheme = opts.scheme
     if scheme == "auto":
         scheme = "multinomial" if c.size * opts.n_boot <= EXACT_BOOTSTRAP_WORK else "poisson"
     if scheme == "multinomial":
-        reps = _bootstrap_multinomial(c, opts.n_boot, seed, table)
+        reps = multinomial_replicates(c, opts.n_boot, seed, table)
     else:
         values, mult = np.unique(c, return_counts=True)
-        reps = _bootstrap_poisson(values, mult.astype(np.int64), opts.n_boot, seed, table)
+        reps = poisson_replicates(values, mult.astype(np.int64), opts.n_boot, seed, table)
     bias = reps.mean() - h
     alpha = (1.0 - opts.ci) / 2.0
     lo, hi = np.quantile(reps, [alpha, 1.0 - alpha])
