@@ -52,6 +52,7 @@ def plugin_kernel(counts, table):
 
 @nb.njit(cache=True)
 def plugin_of(total, s):
+    """Plug-in entropy (nats) from N and Σ n ln n."""
     return math.log(total) - s / total if total > 0 else 0.0
 
 

@@ -481,6 +481,7 @@ class LabelledSource:
 
     @property
     def d(self) -> int:
+        """Bits per sample of T."""
         return self.source.d
 
     def class_pmf(self) -> np.ndarray:

@@ -55,6 +55,7 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
+        """Number of input features."""
         return int(self.x_train.shape[1])
 
 

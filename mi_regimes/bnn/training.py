@@ -37,6 +37,7 @@ class Adam:
 
     @staticmethod
     def is_latent(name: str) -> bool:
+        """True for the latent binary weights W1..WL (decayed and clipped)."""
         return name.startswith("W") and name != "W_out"
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
@@ -162,6 +163,7 @@ class Recorder:
         self.n = n
 
     def schedule(self, total_epochs: int) -> set[int]:
+        """The epochs to snapshot in a run of ``total_epochs`` epochs."""
         if self.requested is None:
             return set(log_spaced_epochs(total_epochs, self.n))
         return {e for e in self.requested if 0 <= e <= total_epochs}
@@ -182,6 +184,7 @@ class History:
     recording: Recording | None = None
 
     def as_dict(self) -> dict:
+        """Per-epoch metrics as a dict of lists (for a DataFrame or JSON)."""
         return {k: getattr(self, k) for k in ("epoch", "lr", "train_loss", "train_acc",
                                               "test_loss", "test_acc", "val_loss")}
 
