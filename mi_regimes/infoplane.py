@@ -85,6 +85,11 @@ def plane_point(t, labels, estimator: str = "plugin", *, n_boot: int = 200, ci: 
     dict
         Keys as in :data:`PLANE_COLUMNS` except ``epoch`` and ``layer``.
     """
+    _check_point_options(estimator, ci, n_boot)
+    return _point(t, _label_codes(labels), estimator, n_boot, ci, rng, tol)
+
+
+def _check_point_options(estimator: str, ci: float, n_boot: int) -> None:
     get_estimator(estimator)
     if estimator == "bootstrap":
         raise ValueError("estimator: the plane's intervals are already a bootstrap; choose "
@@ -93,12 +98,19 @@ def plane_point(t, labels, estimator: str = "plugin", *, n_boot: int = 200, ci: 
         raise ValueError(f"ci: must lie in (0, 1), got {ci}")
     if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 0:
         raise ValueError(f"n_boot: must be an integer >= 0, got {n_boot!r}")
+
+
+def _label_codes(labels) -> tuple[np.ndarray, np.ndarray]:
+    """Validated label codes and counts (done once per recording, not once per point)."""
+    return row_codes(check_labels(labels, "labels"), "labels")
+
+
+def _point(t, labels, estimator, n_boot, ci, rng, tol) -> dict:
+    y_codes, y_counts = labels
     t_codes, t_counts = row_codes(t, "t")
-    y = check_labels(labels, "labels")
-    if y.size != t_codes.size:
-        raise ValueError(f"labels: {y.size} labels for {t_codes.size} rows; give one label per "
-                         "recorded sample")
-    y_codes, y_counts = row_codes(y, "labels")
+    if y_codes.size != t_codes.size:
+        raise ValueError(f"labels: {y_codes.size} labels for {t_codes.size} rows; give one "
+                         "label per recorded sample")
     width = t.d if isinstance(t, PackedBits) else int(np.shape(t)[1])
     alphabets = (2.0**width, float(y_counts.size)) if estimator == "nsb" else None
     counts, t_of, y_of = _joint_cells(t_codes, y_codes, int(y_counts.size))
@@ -167,6 +179,8 @@ def information_plane(recording, estimator: str = "plugin", *, n_boot: int = 200
                         "record=Recorder()) or load_recording(path)")
     if not recording.epochs:
         raise ValueError("recording: holds no snapshots")
+    _check_point_options(estimator, ci, n_boot)
+    labels = _label_codes(recording.labels)
     n_layers = len(recording.layers[0])
     seeds = np.random.SeedSequence(seed).spawn(len(recording.epochs) * n_layers)
     rows = []
@@ -174,8 +188,8 @@ def information_plane(recording, estimator: str = "plugin", *, n_boot: int = 200
     for s, (epoch, snapshot) in enumerate(zip(recording.epochs, recording.layers, strict=True)):
         metrics = recording.metrics[s] if recording.metrics else {}
         for layer, packed in enumerate(snapshot):
-            point = plane_point(packed, recording.labels, estimator, n_boot=n_boot, ci=ci,
-                                rng=np.random.default_rng(seeds[s * n_layers + layer]), tol=tol)
+            point = _point(packed, labels, estimator, n_boot, ci,
+                           np.random.default_rng(seeds[s * n_layers + layer]), tol)
             rows.append({"epoch": int(epoch), "layer": layer + 1, **point,
                          "train_acc": metrics.get("train_acc", float("nan")),
                          "test_acc": metrics.get("test_acc", float("nan"))})

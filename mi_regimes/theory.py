@@ -180,13 +180,15 @@ def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValu
     if method not in ("auto", "exact", "asymptotic"):
         raise ValueError(f"method: choose 'auto', 'exact' or 'asymptotic', got {method!r}")
     m, p = source.pmf_groups()
-    widths = np.array([_binom_range(n, pi).size for pi in p], dtype=np.float64)
-    cost = float(np.sum(widths) ** 2)
+    ranges = [_binom_range(n, pi) for pi in p]
+    cost = float(sum(c.size for c in ranges) ** 2)
     if method == "exact" or (method == "auto" and cost <= 4e7 and m.sum() <= 1e6):
-        mean_f = np.array([np.sum(np.exp(_log_binom_pmf(c, n, pi)) * _f(c, n))
-                           for pi in p for c in [_binom_range(n, pi)]])
-        second_f = np.array([np.sum(np.exp(_log_binom_pmf(c, n, pi)) * _f(c, n) ** 2)
-                             for pi in p for c in [_binom_range(n, pi)]])
+        # one pass per group: E[f(n_k)] and E[f(n_k)^2] from the same pmf
+        moments = []
+        for pi, c in zip(p, ranges, strict=True):
+            pmf, fc = np.exp(_log_binom_pmf(c, n, pi)), _f(c, n)
+            moments.append((np.sum(pmf * fc), np.sum(pmf * fc * fc)))
+        mean_f, second_f = (np.array(col) for col in zip(*moments, strict=True))
         var = float(np.sum(m * (second_f - mean_f**2)))
         for g in range(p.size):
             for h in range(g, p.size):

@@ -280,11 +280,9 @@ class BinaryMLP:
 
     def activations_packed(self, x) -> list[PackedBits]:
         """Each binary layer's activations (eval mode), packed: bit 1 = +1."""
-        packed = self._run(x, False, None)[2]
         out = []
-        for words in packed:
+        for words, width in zip(self._run(x, False, None)[2], self.widths[1:], strict=True):
             words.flags.writeable = False
-        for words, width in zip(packed, self.widths[1:], strict=True):
             out.append(PackedBits(words, words.shape[0], width))
         return out
 
