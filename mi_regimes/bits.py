@@ -102,28 +102,64 @@ _GATHER = np.uint64(0x0102040810204080)
 _HIGH7 = np.uint64(0xFEFEFEFEFEFEFEFE)
 
 
-@nb.njit(cache=True, parallel=True)
-def _pack_bytes_kernel(x8, d, out):
-    """Pack {0,1} bytes read eight at a time (``x8``: the rows viewed as uint64).
+_N_CHUNKS = 16
+
+
+@nb.njit(cache=True, inline="always")
+def _gather_word(x8, base, m):
+    """One word from the ``m`` (<= 8) byte-chunks at ``x8[base:]``, and their OR.
 
     The multiply gathers the low bit of each byte into the top byte, least significant
-    byte first; any byte other than 0/1 shows up in ``v & 0xFEFE...``.
+    byte first; any byte other than 0/1 shows up in ``OR & 0xFEFE...``.
     """
-    n = x8.shape[0]
-    n_w = out.shape[1]
-    bad = np.zeros(n, np.uint8)
-    for i in nb.prange(n):
-        b_acc = np.uint64(0)
-        for w in range(n_w):
-            acc = np.uint64(0)
-            stop = min(8, (d - 64 * w) // 8)
-            for k in range(stop):
-                v = x8[i, 8 * w + k]
-                b_acc |= v & _HIGH7
-                acc |= ((v * _GATHER) >> np.uint64(56)) << np.uint64(8 * k)
-            out[i, w] = acc
-        bad[i] = b_acc != 0
-    return _BAD_VALUE if bad.any() else _OK
+    acc = np.uint64(0)
+    seen = np.uint64(0)
+    for k in range(m):
+        v = x8[base + k]
+        seen |= v
+        acc |= ((v * _GATHER) >> np.uint64(56)) << np.uint64(8 * k)
+    return acc, seen
+
+
+@nb.njit(cache=True)
+def _pack_byte_rows(x8, d, out, lo, hi):
+    """Pack rows ``lo:hi``; literal chunk counts let LLVM unroll and vectorise."""
+    per_row = d // 8
+    seen = np.uint64(0)
+    if per_row == 4:
+        for i in range(lo, hi):
+            out[i, 0], s = _gather_word(x8, 4 * i, 4)
+            seen |= s
+    elif per_row % 8 == 0:
+        for i in range(lo, hi):
+            for w in range(out.shape[1]):
+                out[i, w], s = _gather_word(x8, per_row * i + 8 * w, 8)
+                seen |= s
+    else:
+        for i in range(lo, hi):
+            for w in range(out.shape[1]):
+                out[i, w], s = _gather_word(x8, per_row * i + 8 * w, min(8, per_row - 8 * w))
+                seen |= s
+    return seen
+
+
+@nb.njit(cache=True, parallel=True)
+def _pack_bytes_kernel(x8, d, out):
+    """Pack {0,1} bytes read eight at a time (``x8``: the rows' bytes viewed as flat uint64).
+
+    The rows are cut into a fixed number of chunks, each with its own validity flag (a
+    flag per row would cost a pass over an N-byte array); each chunk's loop is its own
+    function, which Numba compiles much better than a loop written inside ``prange``.
+    """
+    n = out.shape[0]
+    chunk = (n + _N_CHUNKS - 1) // _N_CHUNKS
+    seen = np.zeros(_N_CHUNKS, np.uint64)
+    for c in nb.prange(_N_CHUNKS):
+        seen[c] = _pack_byte_rows(x8, d, out, c * chunk, min(n, (c + 1) * chunk))
+    for c in range(_N_CHUNKS):
+        if seen[c] & _HIGH7:
+            return _BAD_VALUE
+    return _OK
 
 
 @nb.njit(cache=True, parallel=True)
@@ -200,7 +236,7 @@ def pack_bits(x, name: str = "x") -> PackedBits:
     n, d = arr.shape
     words = np.empty((n, n_words(d)), dtype=np.uint64)
     if arr.dtype.itemsize == 1 and arr.dtype.kind in "bu" and d % 8 == 0:
-        status = _pack_bytes_kernel(arr.view(np.uint64), d, words)
+        status = _pack_bytes_kernel(arr.reshape(-1).view(np.uint64), d, words)
     else:
         status = _pack_kernel(arr, words)
     if status == _BAD_VALUE:

@@ -104,89 +104,198 @@ def _direct_counts(values, span):
     return hist[hist > 0]
 
 
-@nb.njit(cache=True, parallel=True)
-def _partitioned_counts(keys, bucket_bits):
-    """Counts of distinct one-word keys, in parallel and cache-sized pieces.
+# Fixed number of input chunks for the parallel scatter: the layout of the scattered
+# keys, hence the output order, then does not depend on the number of threads.
+_N_CHUNKS = 16
+# Bucket groups handled by one parallel task; each group owns one hash table.
+_N_GROUPS = 64
+# Tables get 2**_SPARSITY slots per key of a bucket: at load <= 1/8 a probe almost
+# never collides, so the probe loop's branch is predictable. Larger buckets start from
+# _START_KEYS keys' worth of slots and double when half full.
+_SPARSITY = 3
+_START_KEYS = 512
 
-    Keys are scattered by the top ``bucket_bits`` of their hash into buckets (one pass,
-    per-chunk histograms give stable offsets), then each bucket is counted in its own
-    small open-addressing table that fits in L2. The bucket region is reused to hold the
-    bucket's counts, so the only large allocations are the scatter buffer and the result.
-    Output order depends only on the key values, not on the thread count.
-    """
-    n = keys.shape[0]
-    n_b = 1 << bucket_bits
-    n_chunks = 8
-    chunk = (n + n_chunks - 1) // n_chunks
-    shift = np.uint64(64 - bucket_bits)
-    hist = np.zeros((n_chunks, n_b), np.int64)
-    for c in nb.prange(n_chunks):
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            hist[c, (keys[i] * _GOLDEN) >> shift] += 1
-    offsets = np.empty((n_chunks, n_b), np.int64)
+
+@nb.njit(cache=True)
+def _bucket_offsets(hist):
+    """Turn per-chunk bucket histograms into scatter positions (in place); bucket starts."""
+    n_chunks, n_b = hist.shape
     start = np.empty(n_b + 1, np.int64)
     acc = 0
     for b in range(n_b):
         start[b] = acc
         for c in range(n_chunks):
-            offsets[c, b] = acc
-            acc += hist[c, b]
+            v = hist[c, b]
+            hist[c, b] = acc
+            acc += v
     start[n_b] = acc
-    part = np.empty(n, np.uint64)
-    for c in nb.prange(n_chunks):
-        pos = offsets[c].copy()
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            h = (keys[i] * _GOLDEN) >> shift
-            part[pos[h]] = keys[i]
-            pos[h] += 1
-    k_b = np.zeros(n_b, np.int64)
-    local_shift = np.uint64(max(0, 64 - bucket_bits - 24))
-    for b in nb.prange(n_b):
-        lo = start[b]
-        hi = start[b + 1]
-        if hi == lo:
+    return start
+
+
+@nb.njit(cache=True)
+def _grow(tk, tc, slots, m, cap, shift):
+    """Double a table of ``m`` keys; ``slots`` (first-appearance order) is updated."""
+    new_cap = 2 * cap
+    nk = np.zeros(new_cap, np.uint64)
+    nc = np.zeros(new_cap, np.int64)
+    mask = new_cap - 1
+    for j in range(m):
+        key = tk[slots[j]]
+        h = np.int64(key >> shift) & mask
+        while nk[h] != 0:
+            h = (h + 1) & mask
+        nk[h] = key
+        nc[h] = tc[slots[j]]
+        slots[j] = h
+    return nk, nc, new_cap
+
+
+@nb.njit(cache=True, inline="always")
+def _slot_shift(bucket_bits, cap):
+    # index a table by the hash bits just below the bucket bits: the high bits of a
+    # multiplicative hash are the well-mixed ones
+    log2_cap = 0
+    while (1 << log2_cap) < cap:
+        log2_cap += 1
+    return np.uint64(64 - bucket_bits - log2_cap)
+
+
+@nb.njit(cache=True)
+def _insert_keys(part, i, hi, tk, tc, slots, m, cap, shift):
+    """Insert ``part[i:hi]`` until done or the table is half full; return i, m, zeros."""
+    mask = cap - 1
+    half = cap // 2
+    zero = 0
+    while i < hi:
+        key = part[i]
+        i += 1
+        if key == 0:
+            zero += 1
             continue
-        cap = 16
-        while cap < 2 * (hi - lo):
-            cap *= 2
-        mask = cap - 1
-        table = np.zeros(2 * cap, np.uint64)  # [key, count] pairs; count 0 = empty
-        for i in range(lo, hi):
-            key = part[i]
-            # the hash bits just below the bucket bits spread keys within the bucket
-            h = np.int64(((key * _GOLDEN) >> local_shift) & np.uint64(mask))
-            while True:
-                cnt = table[2 * h + 1]
-                if cnt == 0:
-                    table[2 * h] = key
-                    table[2 * h + 1] = 1
-                    break
-                if table[2 * h] == key:
-                    table[2 * h + 1] = cnt + np.uint64(1)
-                    break
-                h = (h + 1) & mask
-        k = 0
-        for h in range(cap):
-            cnt = table[2 * h + 1]
-            if cnt != 0:
-                part[lo + k] = cnt
-                k += 1
-        k_b[b] = k
-    dst = np.empty(n_b + 1, np.int64)
-    dst[0] = 0
+        h = np.int64(key >> shift) & mask
+        t = tk[h]
+        while (t != key) & (t != 0):
+            h = (h + 1) & mask
+            t = tk[h]
+        tk[h] = key
+        slots[m] = h
+        m += t == 0  # branch-free: a new key keeps its slot in first-appearance order
+        tc[h] += 1
+        if m > half:
+            break
+    return i, m, zero
+
+
+@nb.njit(cache=True)
+def _count_bucket(part, lo, hi, tk, tc, slots, bucket_bits):
+    """Count the distinct hashed keys of ``part[lo:hi]``; write the counts to its front.
+
+    ``tk``/``tc`` are an all-zero table (key 0 marks an empty slot, so the hashed key 0
+    is counted apart) and are left all-zero. Returns the number of distinct keys and
+    the table arrays, which may have grown.
+    """
+    cap = 16
+    while cap < min(hi - lo, _START_KEYS) << _SPARSITY:
+        cap *= 2
+    shift = _slot_shift(bucket_bits, cap)
+    m = 0
+    zero = 0
+    i = lo
+    while True:
+        # the insertion loop lives in its own function: growing (rebinding tk, tc)
+        # inside it would cost reference counting on every key
+        i, m, z = _insert_keys(part, i, hi, tk, tc, slots, m, cap, shift)
+        zero += z
+        if i == hi and 2 * m <= cap:
+            break
+        shift = _slot_shift(bucket_bits, 2 * cap)
+        tk, tc, cap = _grow(tk, tc, slots, m, cap, shift)
+    for j in range(m):
+        h = slots[j]
+        part[lo + j] = tc[h]
+        tc[h] = 0
+        tk[h] = 0
+    if zero:
+        part[lo + m] = zero
+        m += 1
+    return m, tk, tc
+
+
+# Loops inside ``prange`` bodies are their own functions: Numba compiles a loop written
+# in the body itself several times slower.
+@nb.njit(cache=True)
+def _histogram_buckets(keys, lo, hi, shift, hist):
+    for i in range(lo, hi):
+        hist[(keys[i] * _GOLDEN) >> shift] += 1
+
+
+@nb.njit(cache=True)
+def _scatter_hashes(keys, lo, hi, shift, pos, part):
+    for i in range(lo, hi):
+        h = keys[i] * _GOLDEN
+        b = h >> shift
+        part[pos[b]] = h
+        pos[b] += 1
+
+
+@nb.njit(cache=True)
+def _count_group(part, start, b_lo, b_hi, bucket_bits, k_b):
+    """Count buckets ``b_lo:b_hi`` with one table, sized for the biggest of them."""
+    biggest = 0
+    for b in range(b_lo, b_hi):
+        biggest = max(biggest, start[b + 1] - start[b])
+    cap = 16
+    while cap < min(biggest, _START_KEYS) << _SPARSITY:
+        cap *= 2
+    tk = np.zeros(cap, np.uint64)
+    tc = np.zeros(cap, np.int64)
+    slots = np.empty(biggest + 1, np.int64)
+    for b in range(b_lo, b_hi):
+        k_b[b], tk, tc = _count_bucket(part, start[b], start[b + 1], tk, tc, slots, bucket_bits)
+
+
+@nb.njit(cache=True, parallel=True)
+def _partitioned_counts(keys, bucket_bits, part):
+    """Counts of distinct one-word keys, in parallel and cache-sized pieces.
+
+    Keys are hashed by an odd multiplier (a bijection of uint64, so equal hashes mean
+    equal keys) and scattered by the top ``bucket_bits`` of the hash into buckets (one
+    pass; per-chunk histograms give stable offsets). Each bucket is then counted in a
+    sparse open-addressing table that fits in L1/L2, indexed by the hash bits just below
+    the bucket bits, and the counts overwrite the bucket's keys. The counts are then
+    compacted to the front of ``part`` (``uint64[N]`` scratch, allocated by the caller
+    through NumPy, which asks for huge pages) and returned as a view: a fresh output
+    array would cost a page fault per 4 KiB, as much as all the counting.
+    Output order: buckets in hash order, keys by first appearance within a bucket;
+    it depends only on the key values, never on the thread count.
+    """
+    n = keys.shape[0]
+    n_b = 1 << bucket_bits
+    chunk = (n + _N_CHUNKS - 1) // _N_CHUNKS
+    shift = np.uint64(64 - bucket_bits)
+    hist = np.zeros((_N_CHUNKS, n_b), np.int64)
+    for c in nb.prange(_N_CHUNKS):
+        _histogram_buckets(keys, c * chunk, min(n, (c + 1) * chunk), shift, hist[c])
+    start = _bucket_offsets(hist)
+    for c in nb.prange(_N_CHUNKS):
+        _scatter_hashes(keys, c * chunk, min(n, (c + 1) * chunk), shift, hist[c], part)
+    n_groups = min(_N_GROUPS, n_b)
+    per = n_b // n_groups
+    k_b = np.zeros(n_b, np.int64)
+    for g in nb.prange(n_groups):
+        _count_group(part, start, g * per, (g + 1) * per, bucket_bits, k_b)
+    k = 0  # serial, left to right: a bucket's counts never overtake unread ones
     for b in range(n_b):
-        dst[b + 1] = dst[b] + k_b[b]
-    out = np.empty(dst[n_b], np.int64)
-    for b in nb.prange(n_b):
+        lo = start[b]
         for j in range(k_b[b]):
-            out[dst[b] + j] = np.int64(part[start[b] + j])
-    return out
+            part[k + j] = part[lo + j]
+        k += k_b[b]
+    return part[:k].view(np.int64)
 
 
 def _bucket_bits(n: int) -> int:
-    # about 256 keys per bucket: each local table then stays within L1/L2. At least one
-    # bit: a shift by 64 in the kernel would be undefined behaviour.
-    return int(min(16, max(1, np.floor(np.log2(max(n, 1) / 256)))))
+    # about 512 keys per bucket, at least 64 buckets (one per group of the parallel loop).
+    return int(min(16, max(6, np.floor(np.log2(max(n, 1) / 512)))))
 
 
 @nb.njit(cache=True)
@@ -254,7 +363,10 @@ def count_rows(x, name: str = "x", alphabet_size: float | None = None) -> np.nda
     if span:
         return _direct_counts(words[:, 0], span)
     if words.shape[1] == 1:
-        return _partitioned_counts(words[:, 0], _bucket_bits(words.shape[0]))
+        keys = words[:, 0]
+        counts = _partitioned_counts(keys, _bucket_bits(keys.shape[0]), np.empty_like(keys))
+        # a view into an N-word scratch buffer: keep it only when it fills most of it
+        return counts if 2 * counts.size > keys.size else counts.copy()
     return _hash_codes(words, _log2_capacity(words.shape[0]))[1]
 
 

@@ -19,7 +19,12 @@ import numba as nb
 import numpy as np
 from scipy import special
 
-from ._bootstrap import multinomial_replicates, nlogn_table, plugin_kernel, poisson_replicates
+from ._bootstrap import (
+    multinomial_replicates,
+    nlogn_table,
+    plugin_nats,
+    poisson_replicates,
+)
 
 __all__ = [
     "ESTIMATORS",
@@ -99,10 +104,10 @@ def check_counts(counts, name: str = "counts") -> np.ndarray:
 
 @nb.njit(cache=True)
 def _all_positive(arr):
-    for v in arr:
-        if v <= 0:
-            return False
-    return True
+    smallest = arr[0]
+    for v in arr:  # no early exit: the usual all-positive case then vectorises
+        smallest = min(smallest, v)
+    return smallest > 0
 
 
 def _check_base(base: float) -> float:
@@ -166,12 +171,12 @@ def _jackknife_kernel(counts):
 
 
 def _plugin(c: np.ndarray, opts: _Options) -> CountEstimate:
-    return CountEstimate(plugin_kernel(c, nlogn_table()))
+    return CountEstimate(plugin_nats(c, nlogn_table()))
 
 
 def _miller_madow(c: np.ndarray, opts: _Options) -> CountEstimate:
     n = int(c.sum())
-    return CountEstimate(plugin_kernel(c, nlogn_table()) + (c.size - 1) / (2.0 * n))
+    return CountEstimate(plugin_nats(c, nlogn_table()) + (c.size - 1) / (2.0 * n))
 
 
 def _jackknife(c: np.ndarray, opts: _Options) -> CountEstimate:
@@ -187,7 +192,7 @@ def _bootstrap(c: np.ndarray, opts: _Options) -> CountEstimate:
     table = nlogn_table()
     # Sorted counts: the resampling order (hence every replicate) ignores row order.
     c = np.sort(c)
-    h = plugin_kernel(c, table)
+    h = plugin_nats(c, table)
     scheme = opts.scheme
     if scheme == "auto":
         scheme = "multinomial" if c.size * opts.n_boot <= EXACT_BOOTSTRAP_WORK else "poisson"

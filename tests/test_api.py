@@ -44,8 +44,9 @@ def test_import_compiles_nothing_and_loads_no_plotting():
     code = (
         "import sys, mi_regimes as mr\n"
         "mr.ESTIMATORS\n"
-        "from mi_regimes import bits, counting, estimators, information, regimes\n"
-        "kernels = [bits._pack_kernel, counting._partitioned_counts, estimators.plugin_kernel]\n"
+        "from mi_regimes import _bootstrap, bits, counting, estimators, information, regimes\n"
+        "kernels = [bits._pack_kernel, counting._partitioned_counts,\n"
+        "           _bootstrap.plugin_kernel_parallel]\n"
         "print(all(not k.signatures for k in kernels),\n"
         "      any(m in sys.modules for m in ('matplotlib', 'seaborn', 'pandas')))\n"
     )

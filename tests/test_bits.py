@@ -15,7 +15,7 @@ def test_known_packing_little_endian():
     assert (p.n, p.d) == (2, 3)
 
 
-@pytest.mark.parametrize("d", [1, 7, 8, 16, 63, 64, 65, 128, 130, 200])
+@pytest.mark.parametrize("d", [1, 7, 8, 16, 24, 32, 40, 63, 64, 65, 128, 130, 200, 256])
 @pytest.mark.parametrize("dtype", [np.uint8, np.bool_, np.int64, np.float32, np.int8])
 def test_pack_matches_naive_and_round_trips(d, dtype, rng):
     x = rng.integers(0, 2, size=(37, d)).astype(dtype)
@@ -23,6 +23,17 @@ def test_pack_matches_naive_and_round_trips(d, dtype, rng):
     expected = np.array([naive.pack_row(row) for row in x.astype(int).tolist()], dtype=np.uint64)
     np.testing.assert_array_equal(p.words, expected)
     np.testing.assert_array_equal(unpack_bits(p), x.astype(np.uint8))
+
+
+@pytest.mark.parametrize("d", [8, 32, 40, 64, 128, 136])
+def test_byte_packing_finds_a_bad_value_anywhere(d, rng):
+    # the byte kernel has separate loops for 4, 8k and other chunk counts per row
+    x = rng.integers(0, 2, size=(1000, d), dtype=np.uint8)
+    for i, j in [(0, 0), (999, d - 1), (517, d // 2)]:
+        bad = x.copy()
+        bad[i, j] = 2
+        with pytest.raises(ValueError, match="values must be binary"):
+            pack_bits(bad)
 
 
 @given(

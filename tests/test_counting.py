@@ -1,9 +1,16 @@
 import naive
+import numba as nb
 import numpy as np
 import pytest
 
 from mi_regimes.bits import pack_bits
-from mi_regimes.counting import count_profile, count_rows, joint_counts, row_codes
+from mi_regimes.counting import (
+    _partitioned_counts,
+    count_profile,
+    count_rows,
+    joint_counts,
+    row_codes,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,3 +59,35 @@ def test_joint_counts_rejects_mismatched_n():
 def test_count_profile():
     v, m = count_profile(np.array([3, 1, 0, 3, 1, 1]))
     assert v.tolist() == [1, 3] and m.tolist() == [3, 2]
+
+
+KEY_SETS = {
+    "distinct": lambda rng, n: rng.integers(0, 2**63, n, dtype=np.uint64) * np.uint64(2),
+    "one value": lambda rng, n: np.full(n, 12345, np.uint64),
+    "with zero": lambda rng, n: rng.integers(0, 3, n).astype(np.uint64),
+    "heavy tail": lambda rng, n: rng.zipf(1.3, n).astype(np.uint64),
+    "high bits": lambda rng, n: rng.integers(0, 2**12, n).astype(np.uint64) << np.uint64(52),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KEY_SETS))
+@pytest.mark.parametrize("bucket_bits", [1, 6, 12])
+def test_partitioned_counts_every_path(kind, bucket_bits, rng):
+    # few buckets hold thousands of distinct keys: the tables must grow (rehash)
+    keys = KEY_SETS[kind](rng, 30_000)
+    got = _partitioned_counts(keys, bucket_bits, np.empty_like(keys))
+    _, expected = np.unique(keys, return_counts=True)
+    np.testing.assert_array_equal(np.sort(got), np.sort(expected))
+
+
+def test_counts_do_not_depend_on_thread_count(rng):
+    x = (rng.random((200_000, 48)) < 0.2).astype(np.uint8)
+    previous = nb.get_num_threads()
+    try:
+        nb.set_num_threads(1)
+        one = count_rows(x)
+        nb.set_num_threads(previous)
+        many = count_rows(x)
+    finally:
+        nb.set_num_threads(previous)
+    np.testing.assert_array_equal(one, many)  # same values in the same order
