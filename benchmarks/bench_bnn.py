@@ -75,7 +75,7 @@ def main():
     order = np.random.default_rng(1).permutation(n)
     model = BinaryMLP([64, 256, 256], n_classes=10, seed=0)
     peer = NumpyBNN(model.params, model.buffers, 2, lr=1e-2)
-    opt = Adam(model.params, 1e-2)
+    opt = Adam(model.params, 1e-2, flat=model.flat_parameters())  # as fit does
     # same maths: one shared step from identical weights gives the same weights
     first = order[:64]
     _, cache = model.forward(data.x_train[first], train=True)

@@ -66,11 +66,12 @@ def _sign_pack_row(z, out, i, positive, eight):
 
 
 @nb.njit(cache=True, inline="always", error_model="numpy")
-def _xnor_row(a, w_t, k, out, i):
+def _xnor_row(a, w_t, k, out, i, acc):
     # weights transposed to (words, outputs): the inner loop runs over outputs, which
-    # LLVM vectorises (AVX-512 VPOPCNTQ where available)
+    # LLVM vectorises (AVX-512 VPOPCNTQ where available). ``acc`` is the caller's
+    # int32 scratch of one output row: an allocation per row cost as much as the work.
     m = w_t.shape[1]
-    acc = np.zeros(m, np.int32)
+    acc[:] = 0
     for t in range(a.shape[1]):
         x = a[i, t]
         for j in range(m):
@@ -80,9 +81,9 @@ def _xnor_row(a, w_t, k, out, i):
 
 
 @nb.njit(cache=True, inline="always", error_model="numpy")
-def _xnor_masked_row(a, keep, w_t, out, i):
+def _xnor_masked_row(a, keep, w_t, out, i, acc):
     m = w_t.shape[1]
-    acc = np.zeros(m, np.int32)
+    acc[:] = 0
     kept = 0
     for t in range(a.shape[1]):
         x = a[i, t]
@@ -117,27 +118,46 @@ def _sign_pack_parallel(z, out):
 
 
 @nb.njit(cache=True)
+def _xnor_rows(a, w_t, k, out, lo, hi):
+    acc = np.empty(w_t.shape[1], np.int32)
+    for i in range(lo, hi):
+        _xnor_row(a, w_t, k, out, i, acc)
+
+
+@nb.njit(cache=True)
+def _xnor_masked_rows(a, keep, w_t, out, lo, hi):
+    acc = np.empty(w_t.shape[1], np.int32)
+    for i in range(lo, hi):
+        _xnor_masked_row(a, keep, w_t, out, i, acc)
+
+
+# Parallel drivers hand fixed chunks of rows to functions of their own: Numba compiles a
+# loop written inside a prange body much worse.
+_N_CHUNKS = 64
+
+
+@nb.njit(cache=True)
 def _xnor_serial(a, w_t, k, out):
-    for i in range(a.shape[0]):
-        _xnor_row(a, w_t, k, out, i)
+    _xnor_rows(a, w_t, k, out, 0, a.shape[0])
 
 
 @nb.njit(cache=True, parallel=True)
 def _xnor_parallel(a, w_t, k, out):
-    for i in nb.prange(a.shape[0]):
-        _xnor_row(a, w_t, k, out, i)
+    step = (a.shape[0] + _N_CHUNKS - 1) // _N_CHUNKS
+    for c in nb.prange(_N_CHUNKS):
+        _xnor_rows(a, w_t, k, out, c * step, min(a.shape[0], (c + 1) * step))
 
 
 @nb.njit(cache=True)
 def _xnor_masked_serial(a, keep, w_t, out):
-    for i in range(a.shape[0]):
-        _xnor_masked_row(a, keep, w_t, out, i)
+    _xnor_masked_rows(a, keep, w_t, out, 0, a.shape[0])
 
 
 @nb.njit(cache=True, parallel=True)
 def _xnor_masked_parallel(a, keep, w_t, out):
-    for i in nb.prange(a.shape[0]):
-        _xnor_masked_row(a, keep, w_t, out, i)
+    step = (a.shape[0] + _N_CHUNKS - 1) // _N_CHUNKS
+    for c in nb.prange(_N_CHUNKS):
+        _xnor_masked_rows(a, keep, w_t, out, c * step, min(a.shape[0], (c + 1) * step))
 
 
 _SIGN_PACK = (_sign_pack_serial, _sign_pack_parallel)
@@ -158,7 +178,8 @@ def xnor_matmul(a: np.ndarray, w: np.ndarray, k: int, out: np.ndarray) -> None:
     """out[i, j] = Σ_t a_it w_jt for ±1 rows packed in ``a`` (N, W) and ``w`` (M, W).
 
     ``k`` is the number of real columns (padding bits are 0 in both operands);
-    ``out`` is ``int32[N, M]``, overwritten.
+    ``out`` is ``int32[N, M]`` (or ``float32[N, M]``, to feed float layers directly),
+    overwritten.
     """
     w_t = np.ascontiguousarray(w.T)
     _XNOR[a.shape[0] * w.shape[0] * a.shape[1] >= PARALLEL_WORK](a, w_t, k, out)

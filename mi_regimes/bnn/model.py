@@ -29,7 +29,7 @@ from .ops import (
     softmax_xent,
 )
 
-__all__ = ["BinaryMLP", "binary_sign"]
+__all__ = ["BinaryMLP", "Gradients", "binary_sign"]
 
 
 def binary_sign(x: np.ndarray) -> np.ndarray:
@@ -41,6 +41,24 @@ def _packed_sign(z: np.ndarray) -> np.ndarray:
     out = np.empty((z.shape[0], (z.shape[1] + 63) // 64), np.uint64)
     sign_pack(np.ascontiguousarray(z), out)
     return out
+
+
+def _is_latent(name: str) -> bool:
+    """True for the latent binary weights W1..WL (decayed, clipped, sign-binarised)."""
+    return name.startswith("W") and name != "W_out"
+
+
+def _views_of(flat: np.ndarray, layout: dict) -> dict[str, np.ndarray]:
+    return {k: flat[o:o + math.prod(shape)].reshape(shape) for k, (o, shape) in layout.items()}
+
+
+class Gradients(dict):
+    """Gradients by parameter name, all views of one buffer laid out like the model's.
+
+    ``flat`` is that buffer; an optimiser can update every parameter from it at once.
+    """
+
+    flat: np.ndarray
 
 
 def _check_int(name: str, value, low: int) -> int:
@@ -118,6 +136,35 @@ class BinaryMLP:
         self.params["W_out"] = rng.uniform(-limit, limit, (self.n_classes, widths[-1])).astype(
             np.float32)
         self.params["b_out"] = np.zeros(self.n_classes, np.float32)
+        self._flatten_params()
+
+    def _flatten_params(self) -> None:
+        # Every parameter becomes a view of one float32 buffer, latent weights first, so
+        # that an optimiser can update them all in one kernel call (see flat_parameters).
+        latent = [k for k in self.params if _is_latent(k)]
+        order = latent + [k for k in self.params if not _is_latent(k)]
+        self._layout: dict[str, tuple[int, tuple[int, ...]]] = {}
+        offset = 0
+        for k in order:
+            self._layout[k] = (offset, self.params[k].shape)
+            offset += self.params[k].size
+        self._n_latent = sum(self.params[k].size for k in latent)
+        self._flat = np.empty(offset, np.float32)
+        self._views = _views_of(self._flat, self._layout)
+        for k, view in self._views.items():
+            view[...] = self.params[k]
+            self.params[k] = view
+
+    def flat_parameters(self) -> tuple[np.ndarray, int] | None:
+        """The buffer behind every parameter and the size of its latent-weight prefix.
+
+        ``None`` once any entry of :attr:`params` has been replaced by another array:
+        the buffer then no longer holds the model.
+        """
+        if len(self.params) != len(self._views) or any(
+                self.params.get(k) is not v for k, v in self._views.items()):
+            return None
+        return self._flat, self._n_latent
 
     @property
     def n_layers(self) -> int:
@@ -181,24 +228,24 @@ class BinaryMLP:
             a_bits, keep_bits = _packed_sign(x - self.input_threshold), None
         else:
             a_float, a_bits, keep_bits = x, None, None
-        cache = {"a": [], "xhat": [], "inv_std": [], "z": [], "keep": [], "w_sign": []}
+        cache = {"a": [], "xhat": [], "inv_std": [], "z": [], "keep": [], "w_sign": [],
+                 "w_outside": []}
         packed_layers = []
         for layer in range(1, self.n_layers + 1):
             w = self.params[f"W{layer}"]
             d_out = w.shape[0]
             w_sign = np.empty_like(w)
             w_bits = np.empty((d_out, (w.shape[1] + 63) // 64), np.uint64)
-            sign_weights(w, w_sign, w_bits)
+            outside = sign_weights(w, w_sign, w_bits)
             if a_bits is None:
                 pre = a_float @ w_sign.T
             else:
-                counts = np.empty((n, d_out), np.int32)
+                pre = np.empty((n, d_out), np.float32)  # the kernels write floats directly
                 if keep_bits is None:
-                    xnor_matmul(a_bits, w_bits, w.shape[1], counts)
-                    pre = counts.astype(np.float32)
+                    xnor_matmul(a_bits, w_bits, w.shape[1], pre)
                 else:  # dropped inputs count 0, kept ones are rescaled by 1/(1-p)
-                    xnor_matmul_masked(a_bits, keep_bits, w_bits, counts)
-                    pre = counts.astype(np.float32) * scale
+                    xnor_matmul_masked(a_bits, keep_bits, w_bits, pre)
+                    pre *= scale
             xhat = np.empty((n, d_out), np.float32)
             z = np.empty((n, d_out), np.float32)
             a_sign = np.empty((n, d_out), np.float32)
@@ -211,6 +258,7 @@ class BinaryMLP:
             if train:
                 cache["a"].append(a_float)
                 cache["w_sign"].append(w_sign)
+                cache["w_outside"].append(outside)
                 cache["xhat"].append(xhat)
                 cache["inv_std"].append(inv_std)
                 cache["z"].append(z)
@@ -225,7 +273,7 @@ class BinaryMLP:
         logits = a_float @ self.params["W_out"].T + self.params["b_out"]
         if train:
             cache["a"].append(a_float)
-            cache["logits"] = np.ascontiguousarray(logits)
+            cache["logits"] = logits
         return logits, (cache if train else None), packed_layers
 
     # -- backward --------------------------------------------------------------------------
@@ -233,27 +281,27 @@ class BinaryMLP:
         """Mean cross-entropy and its straight-through gradients for every parameter."""
         logits = cache["logits"]
         y = np.ascontiguousarray(y, dtype=np.int64)
+        flat = np.empty(self._flat.size, np.float32)
+        grads = Gradients(_views_of(flat, self._layout))
+        grads.flat = flat
         d = np.empty_like(logits)
         loss = softmax_xent(logits, y, d)
-        grads = {"W_out": d.T @ cache["a"][-1], "b_out": d.sum(axis=0, dtype=np.float32)}
+        np.matmul(d.T, cache["a"][-1], out=grads["W_out"])
+        d.sum(axis=0, out=grads["b_out"])
         da = d @ self.params["W_out"]
         scale = np.float32(1.0 / (1.0 - self.dropout)) if cache["keep"] else np.float32(1.0)
         for layer in range(self.n_layers, 0, -1):
             i = layer - 1
             if cache["keep"]:
                 da = da * cache["keep"][i] * scale
-            d_out = cache["z"][i].shape[1]
-            dgamma = np.empty(d_out, np.float32)
-            dbeta = np.empty(d_out, np.float32)
             dpre = np.empty_like(cache["z"][i])
             bn_sign_backward(np.ascontiguousarray(da, dtype=np.float32), cache["z"][i],
                              cache["xhat"][i], cache["inv_std"][i],
-                             self.params[f"gamma{layer}"], dgamma, dbeta, dpre)
-            grads[f"gamma{layer}"], grads[f"beta{layer}"] = dgamma, dbeta
-            w = self.params[f"W{layer}"]
-            grad_w = dpre.T @ cache["a"][i]
-            mask_weight_grad(grad_w, w)  # latent-weight STE 1{|W| <= 1} (1 after clipping)
-            grads[f"W{layer}"] = grad_w
+                             self.params[f"gamma{layer}"], grads[f"gamma{layer}"],
+                             grads[f"beta{layer}"], dpre)
+            grad_w = np.matmul(dpre.T, cache["a"][i], out=grads[f"W{layer}"])
+            if cache["w_outside"][i]:  # latent-weight STE 1{|W| <= 1}: 1 after clipping
+                mask_weight_grad(grad_w, self.params[f"W{layer}"])
             if layer > 1:
                 da = dpre @ cache["w_sign"][i]
         return float(loss), grads

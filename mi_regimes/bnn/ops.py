@@ -18,21 +18,30 @@ import numpy as np
 from .kernels import pack_row_bits
 
 __all__ = ["sign_weights", "bn_sign_forward", "bn_sign_backward", "softmax_xent",
-           "adam_update", "mask_weight_grad"]
+           "adam_update", "adam_update_flat", "mask_weight_grad"]
 
 
 @nb.njit(cache=True, error_model="numpy")
 def sign_weights(w, w_sign, w_bits):
-    """w_sign = sign(w) as float32 ±1 (sign(0) = +1) and its packed bits."""
+    """w_sign = sign(w) as float32 ±1 (sign(0) = +1) and its packed bits.
+
+    Returns whether any |w| > 1, i.e. whether the latent-weight STE mask is not all 1.
+    """
     rows, cols = w.shape
     positive = np.zeros(64 * w_bits.shape[1], np.uint8)
     eight = positive.view(np.uint64)
+    one = np.float32(1.0)
     for i in range(rows):
         for j in range(cols):
             pos = w[i, j] >= 0
-            w_sign[i, j] = np.float32(1.0) if pos else np.float32(-1.0)
+            w_sign[i, j] = one if pos else -one
             positive[j] = pos
         pack_row_bits(eight, w_bits[i])
+    flat = w.reshape(-1)
+    n_outside = 0
+    for k in range(flat.shape[0]):  # a loop of its own: it vectorises, a fused one not
+        n_outside += abs(flat[k]) > one
+    return n_outside > 0
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -117,11 +126,13 @@ def softmax_xent(logits, y, dlogits):
             top = max(top, logits[i, k])
         s = 0.0
         for k in range(c):
-            s += math.exp(logits[i, k] - top)
-        log_s = math.log(s)
-        loss -= logits[i, y[i]] - top - log_s
+            e = math.exp(logits[i, k] - top)
+            dlogits[i, k] = e
+            s += e
+        loss -= logits[i, y[i]] - top - math.log(s)
+        scale = 1.0 / (s * b)
         for k in range(c):
-            dlogits[i, k] = math.exp(logits[i, k] - top - log_s) / b
+            dlogits[i, k] *= scale
         dlogits[i, y[i]] -= 1.0 / b
     return loss / b
 
@@ -147,6 +158,16 @@ def adam_update(p, g, m, v, lr, b1, b2, eps, c1, c2, weight_decay, clip):
     if clip:
         for i in range(p.size):
             p[i] = min(one, max(-one, p[i]))
+
+
+@nb.njit(cache=True, error_model="numpy")
+def adam_update_flat(p, g, m, v, n_latent, lr, b1, b2, eps, c1, c2, weight_decay):
+    """:func:`adam_update` of a whole model in one call: the first ``n_latent`` entries
+    (latent weights) with decay and clipping, the rest without."""
+    adam_update(p[:n_latent], g[:n_latent], m[:n_latent], v[:n_latent], lr, b1, b2, eps,
+                c1, c2, weight_decay, True)
+    adam_update(p[n_latent:], g[n_latent:], m[n_latent:], v[n_latent:], lr, b1, b2, eps,
+                c1, c2, 0.0, False)
 
 
 @nb.njit(cache=True, error_model="numpy")

@@ -12,8 +12,8 @@ import numpy as np
 
 from ..bits import PackedBits
 from .datasets import Dataset, corrupt_labels, stratified_split
-from .model import BinaryMLP
-from .ops import adam_update
+from .model import BinaryMLP, Gradients, _is_latent
+from .ops import adam_update, adam_update_flat
 
 __all__ = ["Adam", "fit", "History", "Recorder", "Recording", "load_recording",
            "log_spaced_epochs"]
@@ -24,32 +24,70 @@ class Adam:
 
     The latent weights ``W1 .. WL`` are clipped to [-1, 1] after every step, so the
     straight-through estimator's 1{|W| <= 1} stays 1 and sign flips stay reachable.
+
+    Parameters
+    ----------
+    params : dict of numpy.ndarray
+        The parameters to update (float32).
+    lr : float
+        Learning rate.
+    weight_decay : float
+        L2 decay of the latent weights.
+    betas : tuple of float
+        Decay rates of the first and second moments.
+    eps : float
+        Added to the root of the second moment.
+    flat : tuple, optional
+        ``(buffer, n_latent)`` from :meth:`BinaryMLP.flat_parameters`: then a step with
+        :class:`~mi_regimes.bnn.model.Gradients` updates everything in one kernel call.
     """
 
     def __init__(self, params: dict[str, np.ndarray], lr: float, weight_decay: float = 0.0,
-                 betas=(0.9, 0.999), eps: float = 1e-8):
+                 betas=(0.9, 0.999), eps: float = 1e-8,
+                 flat: tuple[np.ndarray, int] | None = None):
         self.lr, self.weight_decay = lr, weight_decay
         self.b1, self.b2, self.eps = betas[0], betas[1], eps
+        self.t = 0
+        self._flat = flat
+        self._flat_m = self._flat_v = None
         self.m = {k: np.zeros(v.size, np.float32) for k, v in params.items()}
         self.v = {k: np.zeros(v.size, np.float32) for k, v in params.items()}
-        self.t = 0
-        self._flat: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # param -> (array, view)
+        if flat is not None:
+            # the moments share the parameters' layout: m[k] is a view of one buffer
+            buffer = flat[0]
+            self._flat_m = np.zeros_like(buffer)
+            self._flat_v = np.zeros_like(buffer)
+            start = buffer.__array_interface__["data"][0]
+            for k, p in params.items():
+                o = (p.__array_interface__["data"][0] - start) // buffer.itemsize
+                self.m[k] = self._flat_m[o:o + p.size]
+                self.v[k] = self._flat_v[o:o + p.size]
+        self._views = dict(params)  # identity of each array, to detect replacement
+        self._flat_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    @staticmethod
-    def is_latent(name: str) -> bool:
-        """True for the latent binary weights W1..WL (decayed and clipped)."""
-        return name.startswith("W") and name != "W_out"
+    is_latent = staticmethod(_is_latent)
+
+    def _one_call(self, params, grads) -> bool:
+        flat = self._flat
+        return (flat is not None and isinstance(grads, Gradients)
+                and grads.flat.size == flat[0].size and len(grads) == len(self._views)
+                and all(params.get(k) is v for k, v in self._views.items()))
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
-        """Update ``params`` in place from ``grads`` (one fused kernel per parameter)."""
+        """Update ``params`` in place from ``grads``."""
         self.t += 1
         c1 = 1 - self.b1**self.t
         c2 = 1 - self.b2**self.t
+        if self._one_call(params, grads):
+            buffer, n_latent = self._flat
+            adam_update_flat(buffer, grads.flat, self._flat_m, self._flat_v, n_latent,
+                             self.lr, self.b1, self.b2, self.eps, c1, c2, self.weight_decay)
+            return
         for k, g in grads.items():
             p = params[k]
-            cached = self._flat.get(k)
+            cached = self._flat_cache.get(k)
             if cached is None or cached[0] is not p:  # the caller may replace an array
-                cached = self._flat[k] = (p, p.reshape(-1))
+                cached = self._flat_cache[k] = (p, p.reshape(-1))
             latent = self.is_latent(k)
             adam_update(cached[1], np.ascontiguousarray(g, dtype=np.float32).reshape(-1),
                         self.m[k], self.v[k], self.lr, self.b1, self.b2, self.eps, c1, c2,
@@ -273,7 +311,7 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
     x_fit = model._input(x_fit)  # validated once, not at every step
     n = x_fit.shape[0]
     batch_size = min(int(batch_size), n)
-    opt = Adam(model.params, lr, weight_decay)
+    opt = Adam(model.params, lr, weight_decay, flat=model.flat_parameters())
     history = History()
     snapshots = record.schedule(epochs) if record is not None else set()
     recording = Recording(labels=y_fit, header={
