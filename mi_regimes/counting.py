@@ -13,12 +13,14 @@ Counts are returned in order of first appearance, so results never depend on has
 
 from __future__ import annotations
 
+import threading
+
 import numba as nb
 import numpy as np
 
-from .bits import as_codes
+from .bits import PackedBits, as_codes
 
-__all__ = ["count_rows", "row_codes", "joint_counts", "count_profile"]
+__all__ = ["count_rows", "count_words", "row_codes", "joint_counts", "count_profile"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _DIRECT_LIMIT = 1 << 24
@@ -254,18 +256,27 @@ def _count_group(part, start, b_lo, b_hi, bucket_bits, k_b):
         k_b[b], tk, tc = _count_bucket(part, start[b], start[b + 1], tk, tc, slots, bucket_bits)
 
 
+@nb.njit(cache=True)
+def _gather_counts(part, start, dst, b_lo, b_hi, out):
+    for b in range(b_lo, b_hi):
+        lo = start[b]
+        o = dst[b]
+        for j in range(dst[b + 1] - o):
+            out[o + j] = part[lo + j]
+
+
 @nb.njit(cache=True, parallel=True)
-def _partitioned_counts(keys, bucket_bits, part):
+def _partitioned_counts(keys, bucket_bits, part, out, in_place):
     """Counts of distinct one-word keys, in parallel and cache-sized pieces.
 
     Keys are hashed by an odd multiplier (a bijection of uint64, so equal hashes mean
-    equal keys) and scattered by the top ``bucket_bits`` of the hash into buckets (one
-    pass; per-chunk histograms give stable offsets). Each bucket is then counted in a
-    sparse open-addressing table that fits in L1/L2, indexed by the hash bits just below
-    the bucket bits, and the counts overwrite the bucket's keys. The counts are then
-    compacted to the front of ``part`` (``uint64[N]`` scratch, allocated by the caller
-    through NumPy, which asks for huge pages) and returned as a view: a fresh output
-    array would cost a page fault per 4 KiB, as much as all the counting.
+    equal keys) and scattered into ``part`` (``uint64[N]`` scratch) by the top
+    ``bucket_bits`` of the hash (one pass; per-chunk histograms give stable offsets).
+    Each bucket is then counted in a sparse open-addressing table that fits in L1/L2,
+    indexed by the hash bits just below the bucket bits, and the counts overwrite the
+    bucket's keys. Finally the counts are gathered, in parallel, to the front of ``out``
+    (which may be the keys' own buffer: they are no longer read), or with ``in_place``
+    compacted serially to the front of ``part``. Returns that front as a view.
     Output order: buckets in hash order, keys by first appearance within a bucket;
     it depends only on the key values, never on the thread count.
     """
@@ -284,18 +295,38 @@ def _partitioned_counts(keys, bucket_bits, part):
     k_b = np.zeros(n_b, np.int64)
     for g in nb.prange(n_groups):
         _count_group(part, start, g * per, (g + 1) * per, bucket_bits, k_b)
-    k = 0  # serial, left to right: a bucket's counts never overtake unread ones
+    dst = np.empty(n_b + 1, np.int64)
+    dst[0] = 0
     for b in range(n_b):
-        lo = start[b]
-        for j in range(k_b[b]):
-            part[k + j] = part[lo + j]
-        k += k_b[b]
-    return part[:k].view(np.int64)
+        dst[b + 1] = dst[b] + k_b[b]
+    if in_place:  # serial, left to right: a bucket's counts never overtake unread ones
+        _gather_counts(part, start, dst, 0, n_b, part)
+        return part[:dst[n_b]].view(np.int64)
+    for g in nb.prange(n_groups):
+        _gather_counts(part, start, dst, g * per, (g + 1) * per, out)
+    return out[:dst[n_b]].view(np.int64)
+
+
+# One scratch buffer per thread for the scattered keys, kept between calls up to this
+# many keys: freshly mapped memory costs a page fault per 4 KiB, about as much time as
+# the counting itself (measured: 6.5 ms instead of 3.1 ms for 10^6 keys).
+_SCRATCH_KEYS = 1 << 23
+_scratch = threading.local()
+
+
+def _scratch_keys(n: int) -> np.ndarray:
+    buf = getattr(_scratch, "keys", None)
+    if buf is None or buf.shape[0] < n:
+        buf = np.empty(n, np.uint64)
+        if n <= _SCRATCH_KEYS:
+            _scratch.keys = buf
+    return buf[:n]
 
 
 def _bucket_bits(n: int) -> int:
-    # about 512 keys per bucket, at least 64 buckets (one per group of the parallel loop).
-    return int(min(16, max(6, np.floor(np.log2(max(n, 1) / 512)))))
+    # 256 to 512 keys per bucket (measured best from 1e5 to 4e6 keys), and at least 64
+    # buckets: one per group of the parallel loop.
+    return int(min(16, max(6, np.ceil(np.log2(max(n, 1) / 512)))))
 
 
 @nb.njit(cache=True)
@@ -326,8 +357,12 @@ def _direct_span(words: np.ndarray, alphabet_size: float | None = None) -> int:
     return 0
 
 
+def _is_words(x) -> bool:
+    return isinstance(x, np.ndarray) and x.dtype == np.uint64 and x.ndim == 2 and x.size > 0
+
+
 def _words_of(x, name: str) -> np.ndarray:
-    if isinstance(x, np.ndarray) and x.dtype == np.uint64 and x.ndim == 2 and x.size:
+    if _is_words(x):
         return np.ascontiguousarray(x)
     return np.ascontiguousarray(as_codes(x, name)[0])
 
@@ -359,15 +394,48 @@ def count_rows(x, name: str = "x", alphabet_size: float | None = None) -> np.nda
     [1, 2]
     """
     words = _words_of(x, name)
+    # packing (or symbol conversion) made new words, which counting may then consume
+    made_here = not isinstance(x, PackedBits) and not _is_words(x)
+    return count_words(words, alphabet_size, overwrite=made_here)
+
+
+def count_words(words: np.ndarray, alphabet_size: float | None = None,
+                overwrite: bool = False) -> np.ndarray:
+    """:func:`count_rows` of packed ``uint64[N, W]`` words, optionally consuming them.
+
+    Parameters
+    ----------
+    words : numpy.ndarray
+        C-contiguous ``uint64[N, W]`` rows.
+    alphabet_size : float, optional
+        As for :func:`count_rows`.
+    overwrite : bool
+        ``words`` is a temporary the caller made and no longer needs (it may carry a
+        read-only flag, as :func:`~mi_regimes.bits.pack_bits` output does): one-word rows
+        are then counted in a reused scratch buffer and the counts written over
+        ``words``, so no freshly mapped N-word buffer is touched.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64[K_obs]`` counts, as for :func:`count_rows`.
+    """
     span = _direct_span(words, alphabet_size)
     if span:
         return _direct_counts(words[:, 0], span)
-    if words.shape[1] == 1:
-        keys = words[:, 0]
-        counts = _partitioned_counts(keys, _bucket_bits(keys.shape[0]), np.empty_like(keys))
-        # a view into an N-word scratch buffer: keep it only when it fills most of it
-        return counts if 2 * counts.size > keys.size else counts.copy()
-    return _hash_codes(words, _log2_capacity(words.shape[0]))[1]
+    if words.shape[1] != 1:
+        return _hash_codes(words, _log2_capacity(words.shape[0]))[1]
+    if overwrite:
+        words.flags.writeable = True
+    keys = words[:, 0]
+    bits = _bucket_bits(keys.shape[0])
+    if overwrite:
+        counts = _partitioned_counts(keys, bits, _scratch_keys(keys.shape[0]), keys, False)
+    else:
+        part = np.empty_like(keys)
+        counts = _partitioned_counts(keys, bits, part, part, True)
+    # a view into an N-word buffer: keep it only when it fills most of it
+    return counts if 2 * counts.size > keys.size else counts.copy()
 
 
 def row_codes(x, name: str = "x") -> tuple[np.ndarray, np.ndarray]:
@@ -425,7 +493,7 @@ def joint_counts(a, b, name_a: str = "a", name_b: str = "b"):
             f"({codes_a.shape[0]} vs {codes_b.shape[0]}); pass rows of the same samples"
         )
     keys = _pair_keys(codes_a, codes_b, counts_b.shape[0])
-    return counts_a, counts_b, count_rows(keys)
+    return counts_a, counts_b, count_words(keys, overwrite=True)
 
 
 def count_profile(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

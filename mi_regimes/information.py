@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .bits import alphabet_size, as_codes
-from .counting import count_rows, joint_counts
+from .bits import PackedBits, alphabet_size, as_codes
+from .counting import count_words, joint_counts
 from .estimators import CountEstimate, estimate_counts, get_estimator
 
 __all__ = [
@@ -84,7 +84,9 @@ def _counts_and_alphabet(x, name: str) -> tuple[np.ndarray, float]:
     words, alphabet = as_codes(x, name)
     # symbol alphabets are max-min+1, not an upper bound on the words: let counting scan
     packed = not (isinstance(x, np.ndarray) and x.ndim == 1)
-    return count_rows(words, name, alphabet if packed else None), alphabet
+    # as_codes made new words unless x came packed; counting may then consume them
+    made_here = not isinstance(x, PackedBits)
+    return count_words(words, alphabet if packed else None, overwrite=made_here), alphabet
 
 
 def entropy_estimate(

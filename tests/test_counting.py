@@ -3,6 +3,7 @@ import numba as nb
 import numpy as np
 import pytest
 
+import mi_regimes as mr
 from mi_regimes.bits import pack_bits
 from mi_regimes.counting import (
     _partitioned_counts,
@@ -72,12 +73,32 @@ KEY_SETS = {
 
 @pytest.mark.parametrize("kind", sorted(KEY_SETS))
 @pytest.mark.parametrize("bucket_bits", [1, 6, 12])
-def test_partitioned_counts_every_path(kind, bucket_bits, rng):
+@pytest.mark.parametrize("in_place", [True, False])
+def test_partitioned_counts_every_path(kind, bucket_bits, in_place, rng):
     # few buckets hold thousands of distinct keys: the tables must grow (rehash)
     keys = KEY_SETS[kind](rng, 30_000)
-    got = _partitioned_counts(keys, bucket_bits, np.empty_like(keys))
     _, expected = np.unique(keys, return_counts=True)
+    part = np.empty_like(keys)
+    out = part if in_place else keys.copy()  # the keys' own buffer may receive the counts
+    got = _partitioned_counts(out if not in_place else keys, bucket_bits, part, out,
+                              in_place)
     np.testing.assert_array_equal(np.sort(got), np.sort(expected))
+
+
+def test_counting_consumes_only_its_own_temporaries(rng):
+    x = rng.integers(0, 2, size=(50_000, 40), dtype=np.uint8)
+    packed = pack_bits(x)
+    words = packed.words.copy()
+    before = x.copy()
+    expected = np.sort(naive.counts_of_rows(x))
+    for arg in (x, packed, words, packed.words):
+        np.testing.assert_array_equal(np.sort(count_rows(arg)), expected)
+    for arg in (x, packed):
+        assert mr.entropy(arg) == pytest.approx(naive.plugin(expected) / np.log(2), abs=1e-9)
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(packed.words, words)  # user-visible words untouched
+    np.testing.assert_array_equal(pack_bits(x).words, words)
+    assert not packed.words.flags.writeable
 
 
 def test_counts_do_not_depend_on_thread_count(rng):
