@@ -224,6 +224,13 @@ def pack_bits(x, name: str = "x") -> PackedBits:
     """
     if isinstance(x, PackedBits):
         return x
+    words, d = _pack_words(x, name, np.empty)
+    words.flags.writeable = False
+    return PackedBits(words=words, n=words.shape[0], d=d)
+
+
+def _pack_words(x, name: str, allocate) -> tuple[np.ndarray, int]:
+    """Validate and pack rows into ``allocate((n, n_words), np.uint64)``; words and D."""
     arr = _as_array(x, name)
     if arr.ndim != 2:
         raise ValueError(
@@ -234,7 +241,7 @@ def pack_bits(x, name: str = "x") -> PackedBits:
         arr = arr.view(np.uint8)
     arr = np.ascontiguousarray(arr)
     n, d = arr.shape
-    words = np.empty((n, n_words(d)), dtype=np.uint64)
+    words = allocate((n, n_words(d)), np.uint64)
     if arr.dtype.itemsize == 1 and arr.dtype.kind in "bu" and d % 8 == 0:
         status = _pack_bytes_kernel(arr.reshape(-1).view(np.uint64), d, words)
     else:
@@ -248,8 +255,7 @@ def pack_bits(x, name: str = "x") -> PackedBits:
         raise ValueError(
             f"{name}: mixes 0 and -1; use either {{0,1}} or {{-1,+1}} coding, not both"
         )
-    words.flags.writeable = False
-    return PackedBits(words=words, n=n, d=d)
+    return words, d
 
 
 def unpack_bits(packed: PackedBits) -> np.ndarray:
@@ -320,14 +326,24 @@ def as_codes(x, name: str = "x") -> tuple[np.ndarray, float]:
         ``2**D`` for binary rows; for symbols, ``max - min + 1`` (a lower bound on the
         true alphabet, used only by estimators that need one, such as NSB).
     """
+    return codes_into(x, name, np.empty)
+
+
+def codes_into(x, name: str, allocate) -> tuple[np.ndarray, float]:
+    """:func:`as_codes`, packing binary rows into ``allocate(shape, dtype)``.
+
+    ``allocate`` may hand out a reused scratch buffer (see ``mi_regimes._scratch``): the
+    words are then new and writeable, and valid until that buffer is handed out again.
+    ``PackedBits`` input is returned as is, symbols as a new int64 copy.
+    """
     if isinstance(x, PackedBits):
         return x.words, 2.0**x.d
     arr = _as_array(x, name)
     if arr.ndim == 1:
         sym = check_labels(arr, name)
         return sym.view(np.uint64).reshape(-1, 1), float(sym.max() - sym.min() + 1)
-    packed = pack_bits(arr, name)
-    return packed.words, 2.0**packed.d
+    words, d = _pack_words(arr, name, allocate)
+    return words, 2.0**d
 
 
 def alphabet_size(x, name: str = "x") -> float:

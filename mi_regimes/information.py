@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from .bits import PackedBits, alphabet_size, as_codes
+from ._scratch import scratch
+from .bits import PackedBits, alphabet_size, codes_into
 from .counting import count_words, joint_counts
 from .estimators import CountEstimate, estimate_counts, get_estimator
 
@@ -80,11 +82,18 @@ def _options(estimator: str, alphabet_size, kwargs) -> dict:
     return opts
 
 
-def _counts_and_alphabet(x, name: str) -> tuple[np.ndarray, float]:
-    words, alphabet = as_codes(x, name)
+def _counts_and_alphabet(x, name: str, transient: bool = False) -> tuple[np.ndarray, float]:
+    """Counts of the rows of ``x`` and its alphabet size.
+
+    With ``transient`` the rows are packed into a reused scratch buffer and the counts
+    may live there too: they are valid only until the next transient count on this
+    thread, so only callers that reduce them to numbers at once may ask for it.
+    """
+    allocate = partial(scratch, "packed rows") if transient else np.empty
+    words, alphabet = codes_into(x, name, allocate)
     # symbol alphabets are max-min+1, not an upper bound on the words: let counting scan
     packed = not (isinstance(x, np.ndarray) and x.ndim == 1)
-    # as_codes made new words unless x came packed; counting may then consume them
+    # new words unless x came packed: counting may then consume them
     made_here = not isinstance(x, PackedBits)
     return count_words(words, alphabet if packed else None, overwrite=made_here), alphabet
 
@@ -123,7 +132,7 @@ def entropy_estimate(
     >>> 3.9 < est.value < 4.05, est.k_observed, est.n
     (True, 16, 1000)
     """
-    counts, alphabet = _counts_and_alphabet(x, "x")
+    counts, alphabet = _counts_and_alphabet(x, "x", transient=True)
     return estimate_from_counts(counts, alphabet, estimator, ci, rng, base=base, **options)
 
 
@@ -194,7 +203,7 @@ def entropy(x, estimator: str = "plugin", base: float = 2, **options) -> float:
     >>> mr.entropy(np.array([[0], [1], [0], [1]]))
     1.0
     """
-    counts, alphabet = _counts_and_alphabet(x, "x")
+    counts, alphabet = _counts_and_alphabet(x, "x", transient=True)
     opts = _options(estimator, alphabet, options)
     return estimate_counts(counts, estimator, base=base, **opts).value
 
