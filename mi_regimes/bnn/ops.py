@@ -116,8 +116,12 @@ def bn_sign_backward(da, z, xhat, inv_std, gamma, dgamma, dbeta, dpre):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def softmax_xent(logits, y, dlogits):
-    """Mean cross-entropy and its gradient (softmax - onehot) / B, stable in log space."""
+def softmax_xent(logits, y, dlogits, dbias):
+    """Mean cross-entropy, its gradient (softmax - onehot) / B, and that summed over rows.
+
+    ``dbias`` receives Σ_i dlogits[i], the gradient of the output bias. Stable in log
+    space.
+    """
     b, c = logits.shape
     loss = 0.0
     for i in range(b):
@@ -134,6 +138,11 @@ def softmax_xent(logits, y, dlogits):
         for k in range(c):
             dlogits[i, k] *= scale
         dlogits[i, y[i]] -= 1.0 / b
+    for k in range(c):
+        dbias[k] = 0.0
+    for i in range(b):
+        for k in range(c):
+            dbias[k] += dlogits[i, k]
     return loss / b
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -71,7 +72,7 @@ class Adam:
         flat = self._flat
         return (flat is not None and isinstance(grads, Gradients)
                 and grads.flat.size == flat[0].size and len(grads) == len(self._views)
-                and all(params.get(k) is v for k, v in self._views.items()))
+                and all(map(operator.is_, map(params.get, self._views), self._views.values())))
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """Update ``params`` in place from ``grads``."""
