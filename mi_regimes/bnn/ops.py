@@ -92,11 +92,11 @@ def bn_sign_forward(pre, gamma, beta, eps, train, momentum, run_mean, run_var,
 def bn_sign_backward(da, z, xhat, inv_std, gamma, dgamma, dbeta, dpre):
     """Straight-through sign (1{|z| <= 1}), then the batch-norm backward.
 
-    dpre = (inv_std / B) · (B·dx̂ - Σ dx̂ - x̂ · Σ dx̂·x̂) with dx̂ = γ · dz.
+    With dz the masked gradient and dx̂ = γ·dz, dpre = (inv_std / B)·(B·dx̂ - Σ dx̂ -
+    x̂·Σ dx̂·x̂); since Σ dx̂ = γ·dβ and Σ dx̂·x̂ = γ·dγ, that is
+    (γ·inv_std / B)·(B·dz - dβ - x̂·dγ).
     """
     b, d = da.shape
-    sum_dxh = np.zeros(d, np.float32)
-    sum_dxh_xh = np.zeros(d, np.float32)
     for j in range(d):
         dgamma[j] = 0.0
         dbeta[j] = 0.0
@@ -105,14 +105,13 @@ def bn_sign_backward(da, z, xhat, inv_std, gamma, dgamma, dbeta, dpre):
             dz = da[i, j] if abs(z[i, j]) <= 1.0 else np.float32(0.0)
             dgamma[j] += dz * xhat[i, j]
             dbeta[j] += dz
-            dxh = dz * gamma[j]
-            dpre[i, j] = dxh
-            sum_dxh[j] += dxh
-            sum_dxh_xh[j] += dxh * xhat[i, j]
+            dpre[i, j] = dz
+    scale = np.empty(d, np.float32)
+    for j in range(d):
+        scale[j] = gamma[j] * inv_std[j] / b
     for i in range(b):
         for j in range(d):
-            dpre[i, j] = (inv_std[j] / b) * (b * dpre[i, j] - sum_dxh[j]
-                                             - xhat[i, j] * sum_dxh_xh[j])
+            dpre[i, j] = scale[j] * (b * dpre[i, j] - dbeta[j] - xhat[i, j] * dgamma[j])
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -163,10 +162,10 @@ def adam_update(p, g, m, v, lr, b1, b2, eps, c1, c2, weight_decay, clip):
         vi = b2_32 * v[i] + (one - b2_32) * gi * gi
         m[i] = mi
         v[i] = vi
-        p[i] -= lr32 * (mi * inv_c1) / (np.sqrt(vi * inv_c2) + eps32)
-    if clip:
-        for i in range(p.size):
-            p[i] = min(one, max(-one, p[i]))
+        x = p[i] - lr32 * (mi * inv_c1) / (np.sqrt(vi * inv_c2) + eps32)
+        if clip:  # loop-invariant, so hoisted; compares and selects vectorise
+            x = one if x > one else (-one if x < -one else x)
+        p[i] = x
 
 
 @nb.njit(cache=True, error_model="numpy")
