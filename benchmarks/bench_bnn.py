@@ -61,10 +61,11 @@ def main():
     n = data.x_train.shape[0]
 
     def our_epoch(model, opt, order):  # the inner loop of mi_regimes.bnn.fit
+        grads = model.new_gradients()
         for s in range(0, n - 1, 64):
             idx = order[s:s + 64]
             _, cache, _ = model._run(data.x_train[idx], True, None, checked=True)
-            _, grads = model.backward(cache, data.y_train[idx])
+            _, grads = model.backward(cache, data.y_train[idx], out=grads)
             opt.step(model.params, grads)
 
     def numpy_epoch(peer, order):

@@ -235,3 +235,17 @@ def test_batch_norm_needs_two_samples_and_stats_update():
     model.forward(np.random.default_rng(0).random((8, 3)), train=True)
     assert not np.array_equal(before, model.buffers["mean1"])
     assert math.isfinite(model.evaluate(np.zeros((1, 3)), np.array([0]))[0])
+
+
+def test_backward_into_a_reused_gradient_buffer_matches_a_fresh_one():
+    model = BinaryMLP([12, 16, 8], n_classes=3, seed=1)
+    rng = np.random.default_rng(2)
+    x, y = rng.random((20, 12)).astype(np.float32), rng.integers(0, 3, 20)
+    _, cache = model.forward(x, train=True)
+    loss, fresh = model.backward(cache, y)
+    out = model.new_gradients()
+    out.flat[:] = np.nan  # every entry must be overwritten
+    loss_out, reused = model.backward(cache, y, out=out)
+    assert reused is out and loss_out == loss
+    for k in fresh:
+        np.testing.assert_array_equal(reused[k], fresh[k], err_msg=k)

@@ -283,13 +283,36 @@ class BinaryMLP:
         return logits, (cache if train else None), packed_layers
 
     # -- backward --------------------------------------------------------------------------
-    def backward(self, cache: dict, y: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
-        """Mean cross-entropy and its straight-through gradients for every parameter."""
-        logits = cache["logits"]
-        y = np.ascontiguousarray(y, dtype=np.int64)
+    def new_gradients(self) -> Gradients:
+        """An (uninitialised) gradient set laid out like the parameters, for ``out=``."""
         flat = np.empty(self._flat.size, np.float32)
         grads = Gradients(_views_of(flat, self._layout))
         grads.flat = flat
+        return grads
+
+    def backward(self, cache: dict, y: np.ndarray,
+                 out: Gradients | None = None) -> tuple[float, Gradients]:
+        """Mean cross-entropy and its straight-through gradients for every parameter.
+
+        Parameters
+        ----------
+        cache : dict
+            From :meth:`forward` with ``train=True``.
+        y : numpy.ndarray
+            Integer labels of the batch.
+        out : Gradients, optional
+            From :meth:`new_gradients`, overwritten and returned: a training loop then
+            reuses one buffer instead of building a new set every step.
+
+        Returns
+        -------
+        loss : float
+        grads : Gradients
+            One array per parameter name.
+        """
+        logits = cache["logits"]
+        y = np.ascontiguousarray(y, dtype=np.int64)
+        grads = self.new_gradients() if out is None else out
         d = np.empty_like(logits)
         loss = softmax_xent(logits, y, d, grads["b_out"])
         np.matmul(d.T, cache["a"][-1], out=grads["W_out"])

@@ -313,6 +313,7 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
     n = x_fit.shape[0]
     batch_size = min(int(batch_size), n)
     opt = Adam(model.params, lr, weight_decay, flat=model.flat_parameters())
+    grads = model.new_gradients()  # one buffer, overwritten by every step
     history = History()
     snapshots = record.schedule(epochs) if record is not None else set()
     recording = Recording(labels=y_fit, header={
@@ -342,7 +343,7 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
             if idx.size < 2:  # batch norm needs two samples
                 continue
             _, cache, _ = model._run(x_fit[idx], True, rng, checked=True)
-            _, grads = model.backward(cache, y_fit[idx])
+            _, grads = model.backward(cache, y_fit[idx], out=grads)
             opt.step(model.params, grads)
         tr_loss, tr_acc = model.evaluate(x_fit, y_fit)
         te_loss, te_acc = model.evaluate(data.x_test, data.y_test)
