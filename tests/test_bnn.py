@@ -249,3 +249,27 @@ def test_backward_into_a_reused_gradient_buffer_matches_a_fresh_one():
     assert reused is out and loss_out == loss
     for k in fresh:
         np.testing.assert_array_equal(reused[k], fresh[k], err_msg=k)
+
+
+def test_backward_rejects_gradients_of_another_model():
+    a, b = BinaryMLP([4, 6], n_classes=2, seed=0), BinaryMLP([4, 6], n_classes=2, seed=1)
+    x = np.zeros((3, 4), np.float32)
+    _, cache = a.forward(x, train=True)
+    with pytest.raises(ValueError, match="out: expected gradients from this model"):
+        a.backward(cache, np.array([0, 1, 0]), out=b.new_gradients())
+
+
+def test_adam_one_call_equals_the_per_parameter_path():
+    rng = np.random.default_rng(3)
+    x, y = rng.random((16, 10)).astype(np.float32), rng.integers(0, 3, 16)
+    models = [BinaryMLP([10, 12, 8], n_classes=3, seed=5) for _ in range(2)]
+    flat_opt = Adam(models[0].params, 0.05, weight_decay=0.1,
+                    flat=models[0].flat_parameters())
+    dict_opt = Adam(models[1].params, 0.05, weight_decay=0.1)
+    for _ in range(3):
+        for model, opt in zip(models, (flat_opt, dict_opt), strict=True):
+            _, cache = model.forward(x, train=True)
+            _, grads = model.backward(cache, y)
+            opt.step(model.params, grads if opt is flat_opt else dict(grads))
+    for k in models[0].params:
+        np.testing.assert_array_equal(models[0].params[k], models[1].params[k], err_msg=k)

@@ -58,9 +58,11 @@ class Gradients(dict):
     """Gradients by parameter name, all views of one buffer laid out like the model's.
 
     ``flat`` is that buffer; an optimiser can update every parameter from it at once.
+    ``params_flat`` is the model's parameter buffer, which identifies the layout.
     """
 
     flat: np.ndarray
+    params_flat: np.ndarray
 
 
 def _check_int(name: str, value, low: int) -> int:
@@ -288,6 +290,7 @@ class BinaryMLP:
         flat = np.empty(self._flat.size, np.float32)
         grads = Gradients(_views_of(flat, self._layout))
         grads.flat = flat
+        grads.params_flat = self._flat
         return grads
 
     def backward(self, cache: dict, y: np.ndarray,
@@ -312,7 +315,11 @@ class BinaryMLP:
         """
         logits = cache["logits"]
         y = np.ascontiguousarray(y, dtype=np.int64)
-        grads = self.new_gradients() if out is None else out
+        if out is None:
+            out = self.new_gradients()
+        elif not isinstance(out, Gradients) or out.params_flat is not self._flat:
+            raise ValueError("out: expected gradients from this model's new_gradients()")
+        grads = out
         d = np.empty_like(logits)
         loss = softmax_xent(logits, y, d, grads["b_out"])
         np.matmul(d.T, cache["a"][-1], out=grads["W_out"])

@@ -71,7 +71,7 @@ class Adam:
     def _one_call(self, params, grads) -> bool:
         flat = self._flat
         return (flat is not None and isinstance(grads, Gradients)
-                and grads.flat.size == flat[0].size and len(grads) == len(self._views)
+                and grads.params_flat is flat[0] and len(params) == len(self._views)
                 and all(map(operator.is_, map(params.get, self._views), self._views.values())))
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
