@@ -1,14 +1,17 @@
 """Counting distinct packed rows, and joint counts with labels, in Numba.
 
-Rows are counted once; every estimator then works on the count vector. Two strategies:
+Rows are counted once; every estimator then works on the count vector. Three strategies:
 
 * **direct** — when the rows fit in one word and their values span a small range
   (at most ``4 N`` and ``2**24``), a dense histogram indexed by the word itself;
-* **hash** — otherwise open addressing (Fibonacci hashing, linear probing, load factor
-  <= 1/2) in expected O(N). One-word rows are first scattered into cache-sized buckets by
-  their hash and counted in parallel; rows of several words are compared word by word.
+* **partitioned** — other one-word rows are hashed by an odd multiplier, scattered into
+  buckets of ~500 by the top hash bits, and each bucket is counted in a sparse
+  open-addressing table that stays in L1/L2, all in parallel over fixed chunks;
+* **hash** — rows of several words: one open-addressing table (linear probing, load
+  <= 1/2), rows compared word by word; it also gives each row its code (``row_codes``).
 
-Counts are returned in order of first appearance, so results never depend on hashing.
+The order of the counts depends only on the row values (never on the thread count), and
+every estimator is a symmetric function of the counts.
 """
 
 from __future__ import annotations
