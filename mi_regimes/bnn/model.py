@@ -25,6 +25,7 @@ from .ops import (
     bn_sign_backward,
     bn_sign_forward,
     mask_weight_grad,
+    output_logits,
     sign_weights,
     softmax_xent,
 )
@@ -277,8 +278,8 @@ class BinaryMLP:
                 keep_bits = _packed_sign(np.where(keep, np.float32(1), np.float32(-1)))
                 a_float = a_sign * keep * scale
                 cache["keep"].append(keep)
-        logits = a_float @ self.params["W_out"].T
-        logits += self.params["b_out"]
+        logits = np.empty((n, self.n_classes), np.float32)
+        output_logits(a_float, self.params["W_out"], self.params["b_out"], logits)
         if train:
             cache["a"].append(a_float)
             cache["logits"] = logits
