@@ -1,6 +1,6 @@
 """BNN speed, ours vs float BLAS / plain NumPy, side by side in one run.
 
-    python benchmarks/bench_bnn.py [--repeats 7]
+    python benchmarks/bench_bnn.py [--repeats 31] [--epochs 7] [--blocks 5]
 
 1. One binary layer: packed XNOR-popcount product vs float32 ``@`` (BLAS) on the same ±1
    matrices, 4096x1024 by 1024x1024 (kernel alone, and with packing both operands).
@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 
 from numpy_bnn import NumpyBNN  # noqa: E402
-from timing import median_time  # noqa: E402
+from timing import alternating_blocks, median_time  # noqa: E402
 
 from mi_regimes.bnn import BinaryMLP, datasets  # noqa: E402
 from mi_regimes.bnn.kernels import sign_pack, xnor_matmul  # noqa: E402
@@ -35,7 +35,9 @@ def packed(z):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=31)
+    ap.add_argument("--repeats", type=int, default=31, help="repeats of the layer timings")
+    ap.add_argument("--epochs", type=int, default=7, help="epochs per timed block")
+    ap.add_argument("--blocks", type=int, default=5, help="blocks per contender")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
 
@@ -87,12 +89,11 @@ def main():
     assert diff < 1e-4, "the peer must compute the same network"
     our_epoch(model, opt, order)  # warm-up of every kernel
     numpy_epoch(peer, order)
-    # interleaved repeats, so that drifts of the (virtual) machine hit both alike
-    ours_t, theirs_t = [], []
-    for _ in range(args.repeats):
-        ours_t.append(median_time(lambda: our_epoch(model, opt, order), 1))
-        theirs_t.append(median_time(lambda: numpy_epoch(peer, order), 1))
-    ours, theirs = float(np.median(ours_t)), float(np.median(theirs_t))
+    # blocks of back-to-back epochs (a training run's steady state), ours and the peer in
+    # turn so that drifts of the (virtual) machine hit both alike
+    ours, theirs = alternating_blocks(lambda: our_epoch(model, opt, order),
+                                      lambda: numpy_epoch(peer, order), args.epochs,
+                                      args.blocks)
     print("one epoch, digits 64-256-256-10, batch 64 (23 steps):")
     print(f"  mi_regimes.bnn {ours * 1e3:8.2f} ms   plain NumPy float32 {theirs * 1e3:8.2f} ms"
           f"   ratio {theirs / ours:5.2f}x  (target >= 5x)")

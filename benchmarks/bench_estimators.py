@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="mi_regimes_bench_"))
 
 import numpy as np  # noqa: E402
-from timing import median_time  # noqa: E402
+from timing import alternating_blocks, median_time  # noqa: E402
 
 import mi_regimes as mr  # noqa: E402
 from mi_regimes.counting import count_rows  # noqa: E402
@@ -46,20 +46,6 @@ def numpy_packed_unique(x: np.ndarray) -> float:
     words = packed.view({1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[width]).ravel()
     _, counts = np.unique(words, return_counts=True)
     return plugin_from_counts(counts)
-
-
-def alternating_blocks(ours, peer, repeats: int, blocks: int = 3) -> tuple[float, float]:
-    """Medians over blocks of ``repeats`` back-to-back calls, ours and the peer in turn.
-
-    Each contender runs in its own steady state (caches, allocator, worker threads)
-    as it would alone; alternating the blocks spreads drifts of the virtual machine over
-    both. (Alternating single calls instead lets each one evict the other's buffers.)
-    """
-    a, b = [], []
-    for _ in range(blocks):
-        a.append(median_time(ours, repeats))
-        b.append(median_time(peer, repeats))
-    return float(np.median(a)), float(np.median(b))
 
 
 def row(label: str, ours: float, peer: float, target: str) -> None:
