@@ -259,7 +259,7 @@ class BinaryMLP:
             a_sign = np.empty((n, d_out), np.float32)
             a_bits = np.empty((n, (d_out + 63) // 64), np.uint64)
             inv_std = np.empty(d_out, np.float32)
-            bn_sign_forward(np.ascontiguousarray(pre), self.params[g_name],
+            bn_sign_forward(pre, self.params[g_name],
                             self.params[b_name], self.eps, train, self.momentum,
                             self.buffers[m_name], self.buffers[v_name],
                             xhat, z, a_sign, a_bits, inv_std)
@@ -331,7 +331,7 @@ class BinaryMLP:
             if cache["keep"]:
                 da = da * cache["keep"][i] * scale
             dpre = np.empty_like(cache["z"][i])
-            bn_sign_backward(np.ascontiguousarray(da, dtype=np.float32), cache["z"][i],
+            bn_sign_backward(da, cache["z"][i],
                              cache["xhat"][i], cache["inv_std"][i], self.params[g_name],
                              grads[g_name], grads[b_name], dpre)
             grad_w = np.matmul(dpre.T, cache["a"][i], out=grads[w_name])
