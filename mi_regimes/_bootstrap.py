@@ -58,13 +58,21 @@ def sum_nlogn(counts, table):
 
 
 @nb.njit(cache=True)
+def plugin_of(total, s):
+    """Plug-in entropy (nats) from N and Σ n ln n.
+
+    H >= 0 exactly; only rounding (one state: log N - N log N / N) could go below.
+    """
+    return max(0.0, math.log(total) - s / total) if total > 0 else 0.0
+
+
+@nb.njit(cache=True)
 def plugin_kernel(counts, table):
     """Plug-in entropy (nats) of positive counts."""
     n = 0
     for c in counts:
         n += c
-    # H >= 0 exactly; only rounding (one state: log N - N log N / N) could go below.
-    return max(0.0, math.log(n) - sum_nlogn(counts, table) / n)
+    return plugin_of(n, sum_nlogn(counts, table))
 
 
 _N_CHUNKS = 16
@@ -95,7 +103,7 @@ def plugin_kernel_parallel(counts, table):
     for c in range(_N_CHUNKS):
         s += sums[c]
         n += totals[c]
-    return max(0.0, math.log(n) - s / n)
+    return plugin_of(n, s)
 
 
 def plugin_nats(counts: np.ndarray, table: np.ndarray) -> float:
@@ -103,12 +111,6 @@ def plugin_nats(counts: np.ndarray, table: np.ndarray) -> float:
     if counts.shape[0] >= PARALLEL_COUNTS:
         return plugin_kernel_parallel(counts, table)
     return plugin_kernel(counts, table)
-
-
-@nb.njit(cache=True)
-def plugin_of(total, s):
-    """Plug-in entropy (nats) from N and Σ n ln n."""
-    return math.log(total) - s / total if total > 0 else 0.0
 
 
 @nb.njit(cache=True)
