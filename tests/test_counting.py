@@ -112,3 +112,29 @@ def test_counts_do_not_depend_on_thread_count(rng):
     finally:
         nb.set_num_threads(previous)
     np.testing.assert_array_equal(one, many)  # same values in the same order
+
+
+def test_scratch_buffers_are_per_thread_and_grow():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mi_regimes._scratch import scratch
+
+    small = scratch("test slot", (10,), np.uint64)
+    small[:] = 7
+    big = scratch("test slot", (1000, 3), np.float32)  # grows; the old view stays valid
+    assert big.shape == (1000, 3) and big.flags.c_contiguous and big.flags.writeable
+    np.testing.assert_array_equal(small, 7)
+    with ThreadPoolExecutor(1) as pool:
+        other = pool.submit(scratch, "test slot", (1000, 3), np.float32).result()
+    assert not np.shares_memory(big, other)
+
+
+def test_entropy_from_several_threads_at_once(rng):
+    # each thread packs and counts in its own scratch buffers
+    from concurrent.futures import ThreadPoolExecutor
+
+    xs = [(rng.random((60_000, 48)) < p).astype(np.uint8) for p in (0.05, 0.2, 0.5, 0.3)]
+    expected = [naive.plugin(naive.counts_of_rows(x)) / np.log(2) for x in xs]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(mr.entropy, xs * 3))
+    np.testing.assert_allclose(got, expected * 3, rtol=0, atol=1e-9)
