@@ -57,112 +57,81 @@ def pack_row_bits(eight, out_row):
         out_row[t] = acc
 
 
-@nb.njit(cache=True, inline="always")
-def _sign_pack_row(z, out, i, positive, eight):
-    d = z.shape[1]
-    for j in range(d):  # a plain compare: vectorises
-        positive[j] = z[i, j] >= 0
-    pack_row_bits(eight, out[i])
+@nb.njit(cache=True)
+def _sign_pack_rows(z, out, lo, hi):
+    positive = np.zeros(64 * out.shape[1], np.uint8)  # padding bytes stay 0
+    eight = positive.view(np.uint64)
+    for i in range(lo, hi):
+        for j in range(z.shape[1]):  # a plain compare: vectorises
+            positive[j] = z[i, j] >= 0
+        pack_row_bits(eight, out[i])
 
 
-@nb.njit(cache=True, inline="always", error_model="numpy")
-def _xnor_row(a, w_t, k, out, i, acc):
-    # weights transposed to (words, outputs): the inner loop runs over outputs, which
-    # LLVM vectorises (AVX-512 VPOPCNTQ where available). ``acc`` is the caller's
-    # int32 scratch of one output row: an allocation per row cost as much as the work.
+@nb.njit(cache=True, error_model="numpy")
+def _xnor_rows(a, keep, w_t, k, out, lo, hi):
+    """Rows ``lo:hi`` of the product; ``keep`` (packed, like ``a``) or None.
+
+    Weights are transposed to (words, outputs): the inner loop runs over outputs, which
+    LLVM vectorises (AVX-512 VPOPCNTQ where available). Numba compiles the ``keep is
+    None`` branch away, so the plain product pays nothing for the masked one.
+    """
     m = w_t.shape[1]
-    acc[:] = 0
-    for t in range(a.shape[1]):
-        x = a[i, t]
+    acc = np.empty(m, np.int32)  # one row's scratch: an allocation per row cost as much
+    for i in range(lo, hi):
+        acc[:] = 0
+        kept = k
+        if keep is None:
+            for t in range(a.shape[1]):
+                x = a[i, t]
+                for j in range(m):
+                    acc[j] += np.int32(popcount(x ^ w_t[t, j]))
+        else:
+            kept = 0
+            for t in range(a.shape[1]):
+                x = a[i, t]
+                mask = keep[i, t]
+                kept += np.int32(popcount(mask))
+                for j in range(m):
+                    acc[j] += np.int32(popcount(mask & (x ^ w_t[t, j])))
         for j in range(m):
-            acc[j] += np.int32(popcount(x ^ w_t[t, j]))
-    for j in range(m):
-        out[i, j] = k - 2 * acc[j]
-
-
-@nb.njit(cache=True, inline="always", error_model="numpy")
-def _xnor_masked_row(a, keep, w_t, out, i, acc):
-    m = w_t.shape[1]
-    acc[:] = 0
-    kept = 0
-    for t in range(a.shape[1]):
-        x = a[i, t]
-        mask = keep[i, t]
-        kept += np.int32(popcount(mask))
-        for j in range(m):
-            acc[j] += np.int32(popcount(mask & (x ^ w_t[t, j])))
-    for j in range(m):
-        out[i, j] = kept - 2 * acc[j]
+            out[i, j] = kept - 2 * acc[j]
 
 
 # Serial and parallel drivers are separate functions on purpose: two dispatchers built
 # from one Python function share a cache entry, so the "serial" one could load the
-# parallel code (seen: 15x slower training from thread contention with BLAS).
-@nb.njit(cache=True)
-def _sign_pack_serial(z, out):
-    positive = np.zeros(64 * out.shape[1], np.uint8)  # padding bytes stay 0
-    eight = positive.view(np.uint64)
-    for i in range(z.shape[0]):
-        _sign_pack_row(z, out, i, positive, eight)
-
-
-@nb.njit(cache=True, parallel=True)
-def _sign_pack_parallel(z, out):
-    n_chunks = 64
-    step = (z.shape[0] + n_chunks - 1) // n_chunks
-    for c in nb.prange(n_chunks):
-        positive = np.zeros(64 * out.shape[1], np.uint8)
-        eight = positive.view(np.uint64)
-        for i in range(c * step, min(z.shape[0], (c + 1) * step)):
-            _sign_pack_row(z, out, i, positive, eight)
-
-
-@nb.njit(cache=True)
-def _xnor_rows(a, w_t, k, out, lo, hi):
-    acc = np.empty(w_t.shape[1], np.int32)
-    for i in range(lo, hi):
-        _xnor_row(a, w_t, k, out, i, acc)
-
-
-@nb.njit(cache=True)
-def _xnor_masked_rows(a, keep, w_t, out, lo, hi):
-    acc = np.empty(w_t.shape[1], np.int32)
-    for i in range(lo, hi):
-        _xnor_masked_row(a, keep, w_t, out, i, acc)
-
-
-# Parallel drivers hand fixed chunks of rows to functions of their own: Numba compiles a
-# loop written inside a prange body much worse.
+# parallel code (seen: 15x slower training from thread contention with BLAS). Parallel
+# drivers hand fixed chunks of rows to functions of their own: Numba compiles a loop
+# written inside a prange body much worse.
 _N_CHUNKS = 64
 
 
 @nb.njit(cache=True)
-def _xnor_serial(a, w_t, k, out):
-    _xnor_rows(a, w_t, k, out, 0, a.shape[0])
+def _sign_pack_serial(z, out):
+    _sign_pack_rows(z, out, 0, z.shape[0])
 
 
 @nb.njit(cache=True, parallel=True)
-def _xnor_parallel(a, w_t, k, out):
-    step = (a.shape[0] + _N_CHUNKS - 1) // _N_CHUNKS
+def _sign_pack_parallel(z, out):
+    step = (z.shape[0] + _N_CHUNKS - 1) // _N_CHUNKS
     for c in nb.prange(_N_CHUNKS):
-        _xnor_rows(a, w_t, k, out, c * step, min(a.shape[0], (c + 1) * step))
+        _sign_pack_rows(z, out, min(z.shape[0], c * step), min(z.shape[0], (c + 1) * step))
 
 
 @nb.njit(cache=True)
-def _xnor_masked_serial(a, keep, w_t, out):
-    _xnor_masked_rows(a, keep, w_t, out, 0, a.shape[0])
+def _xnor_serial(a, keep, w_t, k, out):
+    _xnor_rows(a, keep, w_t, k, out, 0, a.shape[0])
 
 
 @nb.njit(cache=True, parallel=True)
-def _xnor_masked_parallel(a, keep, w_t, out):
+def _xnor_parallel(a, keep, w_t, k, out):
     step = (a.shape[0] + _N_CHUNKS - 1) // _N_CHUNKS
     for c in nb.prange(_N_CHUNKS):
-        _xnor_masked_rows(a, keep, w_t, out, c * step, min(a.shape[0], (c + 1) * step))
+        _xnor_rows(a, keep, w_t, k, out, min(a.shape[0], c * step),
+                   min(a.shape[0], (c + 1) * step))
 
 
 _SIGN_PACK = (_sign_pack_serial, _sign_pack_parallel)
 _XNOR = (_xnor_serial, _xnor_parallel)
-_XNOR_MASKED = (_xnor_masked_serial, _xnor_masked_parallel)
 
 
 def sign_pack(z: np.ndarray, out: np.ndarray) -> None:
@@ -181,8 +150,7 @@ def xnor_matmul(a: np.ndarray, w: np.ndarray, k: int, out: np.ndarray) -> None:
     ``out`` is ``int32[N, M]`` (or ``float32[N, M]``, to feed float layers directly),
     overwritten.
     """
-    w_t = np.ascontiguousarray(w.T)
-    _XNOR[a.shape[0] * w.shape[0] * a.shape[1] >= PARALLEL_WORK](a, w_t, k, out)
+    _xnor(a, None, w, k, out)
 
 
 def xnor_matmul_masked(a: np.ndarray, keep: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
@@ -190,5 +158,9 @@ def xnor_matmul_masked(a: np.ndarray, keep: np.ndarray, w: np.ndarray, out: np.n
 
     Dot = popcount(keep) - 2·popcount(keep & (a XOR w)); used for dropout.
     """
+    _xnor(a, keep, w, 0, out)
+
+
+def _xnor(a, keep, w, k, out) -> None:
     w_t = np.ascontiguousarray(w.T)
-    _XNOR_MASKED[a.shape[0] * w.shape[0] * a.shape[1] >= PARALLEL_WORK](a, keep, w_t, out)
+    _XNOR[a.shape[0] * w.shape[0] * a.shape[1] >= PARALLEL_WORK](a, keep, w_t, k, out)
