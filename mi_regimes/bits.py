@@ -18,6 +18,9 @@ __all__ = ["PackedBits", "pack_bits", "unpack_bits", "as_codes", "check_labels",
 
 # Kernel status codes.
 _OK, _BAD_VALUE, _MIXED_ZERO_MINUS_ONE = 0, 1, 2
+# Rows are packed in this many fixed chunks, each a call of a function of its own (Numba
+# compiles a loop written inside a prange body much worse), with one flag per chunk.
+_N_CHUNKS = 16
 
 
 @dataclass(frozen=True)
@@ -63,46 +66,51 @@ def n_words(d: int) -> int:
     return (d + 63) // 64
 
 
+# Values seen while packing, OR-ed over a chunk of rows.
+_SAW_BAD, _SAW_ZERO, _SAW_MINUS = 1, 2, 4
+
+
+@nb.njit(cache=True)
+def _pack_any_rows(x, out, lo, hi):
+    """Pack rows ``lo:hi`` of {0,1} or {-1,+1} values of any dtype; return _SAW_* flags."""
+    d = x.shape[1]
+    bad = zero = minus = False
+    for i in range(lo, hi):
+        for w in range(out.shape[1]):
+            acc = np.uint64(0)
+            for b in range(min(64, d - 64 * w)):
+                v = x[i, 64 * w + b]
+                is_one = v == 1
+                is_zero = v == 0
+                is_minus = v == -1
+                # Branch-free so LLVM can vectorise; NaN fails all three tests.
+                acc |= np.uint64(is_one) << np.uint64(b)
+                bad |= not (is_one or is_zero or is_minus)
+                zero |= is_zero
+                minus |= is_minus
+            out[i, w] = acc
+    return _SAW_BAD * bad + _SAW_ZERO * zero + _SAW_MINUS * minus
+
+
 @nb.njit(cache=True, parallel=True)
 def _pack_kernel(x, out):
-    n, d = x.shape
-    n_w = out.shape[1]
-    bad = np.zeros(n, np.uint8)
-    saw_zero = np.zeros(n, np.uint8)
-    saw_minus = np.zeros(n, np.uint8)
-    for i in nb.prange(n):
-        b_acc = np.uint8(0)
-        z_acc = np.uint8(0)
-        m_acc = np.uint8(0)
-        for w in range(n_w):
-            acc = np.uint64(0)
-            stop = min(64, d - 64 * w)
-            for b in range(stop):
-                v = x[i, 64 * w + b]
-                one = v == 1
-                zero = v == 0
-                minus = v == -1
-                # Branch-free so LLVM can vectorise the inner loop; NaN fails all three tests.
-                acc |= np.uint64(one) << np.uint64(b)
-                b_acc |= np.uint8(not (one or zero or minus))
-                z_acc |= np.uint8(zero)
-                m_acc |= np.uint8(minus)
-            out[i, w] = acc
-        bad[i] = b_acc
-        saw_zero[i] = z_acc
-        saw_minus[i] = m_acc
-    if bad.any():
+    n = x.shape[0]
+    chunk = (n + _N_CHUNKS - 1) // _N_CHUNKS
+    saw = np.zeros(_N_CHUNKS, np.int64)
+    for c in nb.prange(_N_CHUNKS):
+        saw[c] = _pack_any_rows(x, out, min(n, c * chunk), min(n, (c + 1) * chunk))
+    flags = 0
+    for c in range(_N_CHUNKS):
+        flags |= saw[c]
+    if flags & _SAW_BAD:
         return _BAD_VALUE
-    if saw_zero.any() and saw_minus.any():
+    if flags & _SAW_ZERO and flags & _SAW_MINUS:
         return _MIXED_ZERO_MINUS_ONE
     return _OK
 
 
 _GATHER = np.uint64(0x0102040810204080)
 _HIGH7 = np.uint64(0xFEFEFEFEFEFEFEFE)
-
-
-_N_CHUNKS = 16
 
 
 @nb.njit(cache=True, inline="always")
