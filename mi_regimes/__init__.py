@@ -27,7 +27,7 @@ _LAZY = {
 }
 _SUBMODULES = {
     "bits", "counting", "estimators", "information", "sources", "theory", "regimes",
-    "infoplane", "study", "plotting", "bnn",
+    "infoplane", "plotting", "bnn",
 }
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES) + ["__version__"]

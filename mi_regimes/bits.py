@@ -1,26 +1,42 @@
-"""Binary input: validation and packing of (N, D) rows into uint64 words.
+"""Binary input: every container users pass, validated once and packed into uint64 words.
 
-Bit order is little-endian within a row: bit ``j`` of a row lands in word ``j // 64`` at
-position ``j % 64``, so a row of D <= 64 bits packs to the integer ``sum_j x_j 2**j``.
-Values are checked inside the packing kernel, so validation costs no extra pass over
-the data.
+Two kinds of samples are accepted by every function that takes data:
+
+* **rows**: an ``(N, D)`` array-like of {0, 1} (bool, integer or float) or of {-1, +1}
+  (signs: +1 -> bit 1), packed into ``uint64[N, ceil(D / 64)]``, any D;
+* **symbols**: a 1-D array-like of integers (any size or sign), whole floats, strings or
+  other labels, one per sample.
+
+Containers: NumPy arrays in any order, dtype or byte order (read-only views and memmaps
+included), lists, tuples, lists of lists, pandas Series / DataFrame / Index and masked
+arrays without masked entries. Already packed rows are recognised only as
+:class:`PackedBits`, never guessed from a dtype. Inputs are never modified.
+
+Bit order is little-endian within a row: bit ``j`` lands in word ``j // 64`` at position
+``j % 64``, so a row of D <= 64 bits packs to the integer ``sum_j x_j 2**j``. Values are
+checked inside the packing kernel: validation costs no extra pass over the data.
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
 
-__all__ = ["PackedBits", "pack_bits", "unpack_bits", "as_codes", "check_labels",
-           "alphabet_size"]
+from ._parallel import N_CHUNKS
+
+__all__ = ["PackedBits", "Samples", "pack_bits", "unpack_bits", "as_samples", "check_labels",
+           "n_words"]
 
 # Kernel status codes.
 _OK, _BAD_VALUE, _MIXED_ZERO_MINUS_ONE = 0, 1, 2
-# Rows are packed in this many fixed chunks, each a call of a function of its own (Numba
-# compiles a loop written inside a prange body much worse), with one flag per chunk.
-_N_CHUNKS = 16
+_N_CHUNKS = N_CHUNKS
+# The generic packing kernel is compiled for these dtypes only; others are converted
+# first (fewer specialisations to compile; uint64 goes through float64, where 0 and 1
+# stay exact and every other value stays non-binary).
+_KERNEL_DTYPES = (np.uint8, np.int8, np.int64, np.float32, np.float64)
 
 
 @dataclass(frozen=True)
@@ -30,7 +46,7 @@ class PackedBits:
     Attributes
     ----------
     words : numpy.ndarray
-        ``uint64[n, ceil(d / 64)]``, C-contiguous, read-only; unused high bits are zero.
+        ``uint64[n, ceil(d / 64)]``, C-contiguous; unused high bits are zero.
     n : int
         Number of rows (samples).
     d : int
@@ -44,12 +60,29 @@ class PackedBits:
     def __post_init__(self) -> None:
         w = self.words
         if not isinstance(w, np.ndarray) or w.dtype != np.uint64 or w.ndim != 2:
-            raise TypeError("PackedBits.words: expected a uint64 array of shape (n, n_words)")
-        if w.shape != (self.n, n_words(self.d)) or self.n < 1 or self.d < 1:
+            raise TypeError("PackedBits.words: expected a uint64 array of shape (n, n_words); "
+                            "build it with mi_regimes.pack_bits(x)")
+        if (not isinstance(self.n, numbers.Integral) or not isinstance(self.d, numbers.Integral)
+                or w.shape != (self.n, n_words(self.d)) or self.n < 1 or self.d < 1):
             raise ValueError(
                 f"PackedBits: words shape {w.shape} does not match n={self.n}, d={self.d}; "
                 "build it with mi_regimes.pack_bits(x)"
             )
+        if not w.flags.c_contiguous:
+            object.__setattr__(self, "words", np.ascontiguousarray(w))
+        tail = self.d % 64
+        if tail and np.any(self.words[:, -1] >> np.uint64(tail)):
+            raise ValueError(f"PackedBits.words: bits above bit {self.d - 1} are set; unused "
+                             "high bits must be zero (pack with mi_regimes.pack_bits)")
+
+    @classmethod
+    def _trusted(cls, words: np.ndarray, d: int) -> PackedBits:
+        """Wrap words this package packed itself (C-contiguous, zero padding): no checks."""
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "words", words)
+        object.__setattr__(obj, "n", int(words.shape[0]))
+        object.__setattr__(obj, "d", int(d))
+        return obj
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -63,7 +96,7 @@ class PackedBits:
 
 def n_words(d: int) -> int:
     """Number of uint64 words that hold ``d`` bits."""
-    return (d + 63) // 64
+    return (int(d) + 63) // 64
 
 
 # Values seen while packing, OR-ed over a chunk of rows.
@@ -178,25 +211,92 @@ def _unpack_kernel(words, d, out):
             out[i, j] = np.uint8((words[i, j // 64] >> np.uint64(j % 64)) & np.uint64(1))
 
 
-def _as_array(x, name: str) -> np.ndarray:
-    """Convert ``x`` to a NumPy array without copying when possible; reject odd dtypes."""
-    arr = np.asarray(x)
-    if arr.dtype == object:
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"{name}: object array with non-numeric entries; pass a numeric array of "
-                "{0,1} or {-1,+1}, e.g. np.asarray(x, dtype=np.uint8)"
-            ) from exc
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{name}: dtype {arr.dtype} is not supported; pass bool, integer or float "
-            "values in {0,1} or {-1,+1}"
-        )
+# ------------------------------------------------------------------ containers -> arrays
+
+
+def _to_array(x, name: str) -> np.ndarray:
+    """Any supported container as an ndarray (a view when possible), odd dtypes resolved.
+
+    Returns an array of dtype bool, integer, float32/float64, or (1-D only) an array of
+    strings or of exact Python integers that :func:`_symbol_codes` factorises.
+    """
+    if x is None or isinstance(x, str | bytes | dict | set | frozenset):
+        raise TypeError(f"{name}: expected samples, an (N, D) array of bits or 1-D symbols, "
+                        f"got {type(x).__name__}")
+    if isinstance(x, np.ma.MaskedArray):
+        if np.ma.getmaskarray(x).any():
+            raise ValueError(f"{name}: masked array with masked entries; drop or fill them "
+                             "first (x.compressed() for 1-D, or x.filled(...))")
+        x = x.data
+    to_numpy = getattr(x, "to_numpy", None)  # pandas Series, DataFrame, Index
+    try:
+        if callable(to_numpy) and not isinstance(x, np.ndarray):
+            arr = np.asarray(to_numpy())
+        else:
+            arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name}: cannot be read as an array ({exc}); pass rows of equal "
+                         "length") from None
+    if arr.ndim == 0:
+        raise ValueError(f"{name}: expected a 2-D (N, D) array of bits or 1-D symbols, got "
+                         f"the single value {arr.item()!r}; pass one row or symbol per sample")
+    if arr.ndim > 2:
+        raise ValueError(f"{name}: expected a 2-D (samples, bits) array or 1-D symbols, got "
+                         f"{arr.ndim}-D shape {arr.shape}; reshape to (N, D)")
     if arr.size == 0:
         raise ValueError(f"{name}: empty array of shape {arr.shape}; pass at least one sample")
+    kind = arr.dtype.kind
+    if kind == "O":
+        return _from_objects(arr, name)
+    if kind in "US":
+        if arr.ndim == 2:
+            raise TypeError(f"{name}: text values in (N, D) rows; rows must hold {{0,1}} or "
+                            "{-1,+1} (text is accepted only as 1-D symbols)")
+        return arr
+    if kind not in "biuf":
+        raise TypeError(f"{name}: dtype {arr.dtype} is not supported; pass bool, integer or "
+                        "float values ({0,1} or {-1,+1} rows, or 1-D integer symbols)")
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    if kind == "f" and arr.dtype.itemsize == 2:
+        arr = arr.astype(np.float32)
+    elif kind == "f" and arr.dtype.itemsize > 8:
+        # long double: keep only what float64 holds exactly, so no value rounds to 0 or 1
+        as64 = arr.astype(np.float64)
+        if not np.array_equal(as64, arr, equal_nan=True):
+            raise ValueError(f"{name}: long-double values not exactly representable as "
+                             "float64; they cannot be bits or whole-number symbols")
+        arr = as64
     return arr
+
+
+def _is_missing(v) -> bool:
+    return v is None or type(v).__name__ in ("NAType", "NaTType")
+
+
+def _from_objects(arr: np.ndarray, name: str) -> np.ndarray:
+    """An object array as numbers (or, 1-D only, strings / exact big integers)."""
+    items = arr.ravel().tolist()
+    if any(_is_missing(v) for v in items):
+        raise ValueError(f"{name}: missing values (None/NA); drop or fill them first")
+    if all(isinstance(v, numbers.Integral | np.bool_) for v in items):
+        try:
+            return np.array(items, dtype=np.int64).reshape(arr.shape)
+        except OverflowError:
+            if arr.ndim == 2:
+                raise ValueError(f"{name}: values must be binary, {{0,1}} or {{-1,+1}}; found "
+                                 "integers beyond 64 bits") from None
+            return arr  # exact Python integers: factorised as symbols
+    if all(isinstance(v, numbers.Real | np.bool_) for v in items):
+        return np.array(items, dtype=np.float64).reshape(arr.shape)
+    if arr.ndim == 1 and all(isinstance(v, str) for v in items):
+        return np.array(items, dtype=str)
+    kinds = sorted({type(v).__name__ for v in items})
+    raise TypeError(f"{name}: object array holding {', '.join(kinds)} values; pass numbers "
+                    "({0,1} or {-1,+1} rows), or 1-D symbols of one type (integers or text)")
+
+
+# ------------------------------------------------------------------ packing
 
 
 def pack_bits(x, name: str = "x") -> PackedBits:
@@ -205,15 +305,16 @@ def pack_bits(x, name: str = "x") -> PackedBits:
     Parameters
     ----------
     x : array_like or PackedBits
-        ``(N, D)`` array of {0, 1} (bool, integer or float dtype) or of {-1, +1}
-        (signs: +1 -> bit 1, -1 -> bit 0). A ``PackedBits`` is returned unchanged.
+        ``(N, D)`` rows of {0, 1} (bool, integer or float) or of {-1, +1} (signs: +1 ->
+        bit 1, -1 -> bit 0), in any container (see the module docstring). A
+        ``PackedBits`` is returned unchanged.
     name : str
         Argument name used in error messages.
 
     Returns
     -------
     PackedBits
-        ``words`` of shape ``(N, ceil(D / 64))``.
+        ``words`` of shape ``(N, ceil(D / 64))``, read-only.
 
     Raises
     ------
@@ -221,49 +322,54 @@ def pack_bits(x, name: str = "x") -> PackedBits:
         If ``x`` is not 2-D, is empty, or holds values other than {0,1} / {-1,+1}
         (including NaN and inf), or mixes 0 with -1.
     TypeError
-        If the dtype is not bool, integer or float.
+        If the values are not numbers.
 
     Examples
     --------
     >>> import numpy as np, mi_regimes as mr
-    >>> p = mr.pack_bits(np.array([[1, 0, 1], [0, 0, 1]], dtype=np.uint8))
+    >>> p = mr.pack_bits([[1, 0, 1], [0, 0, 1]])
     >>> p.words.ravel().tolist(), p.n, p.d
     ([5, 4], 2, 3)
     """
     if isinstance(x, PackedBits):
         return x
-    words, d = _pack_words(x, name, np.empty)
-    words.flags.writeable = False
-    return PackedBits(words=words, n=words.shape[0], d=d)
-
-
-def _pack_words(x, name: str, allocate) -> tuple[np.ndarray, int]:
-    """Validate and pack rows into ``allocate((n, n_words), np.uint64)``; words and D."""
-    arr = _as_array(x, name)
+    arr = _to_array(x, name)
     if arr.ndim != 2:
-        raise ValueError(
-            f"{name}: expected a 2-D (samples, bits) array, got {arr.ndim}-D shape {arr.shape}; "
-            "reshape to (N, D) or pass 1-D integer symbols to the entropy functions"
-        )
+        raise ValueError(f"{name}: expected a 2-D (samples, bits) array, got 1-D shape "
+                         f"{arr.shape}; reshape to (N, 1) for one bit per sample")
+    words = _pack_rows(arr, name, np.empty)
+    words.flags.writeable = False
+    return PackedBits._trusted(words, arr.shape[1])
+
+
+def _pack_rows(arr: np.ndarray, name: str, allocate) -> np.ndarray:
+    """Validate and pack a 2-D numeric array into ``allocate((n, n_words), np.uint64)``."""
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: values must be binary numbers, {{0,1}} or {{-1,+1}}; got "
+                        f"dtype {arr.dtype}")
     if arr.dtype == np.bool_:
         arr = arr.view(np.uint8)
+    elif arr.dtype == np.uint64:
+        arr = arr.astype(np.float64)
+    elif arr.dtype.type not in _KERNEL_DTYPES:
+        arr = arr.astype(np.int64)
     arr = np.ascontiguousarray(arr)
     n, d = arr.shape
     words = allocate((n, n_words(d)), np.uint64)
-    if arr.dtype.itemsize == 1 and arr.dtype.kind in "bu" and d % 8 == 0:
+    if arr.dtype == np.uint8 and d % 8 == 0 and arr.ctypes.data % 8 == 0:
         status = _pack_bytes_kernel(arr.reshape(-1).view(np.uint64), d, words)
     else:
         status = _pack_kernel(arr, words)
     if status == _BAD_VALUE:
         raise ValueError(
             f"{name}: values must be binary, {{0,1}} or {{-1,+1}}; found other values "
-            "(or NaN/inf); threshold or sign-binarise the data first"
+            "(or NaN/inf); threshold or sign-binarise the data first, or pass 1-D symbols"
         )
     if status == _MIXED_ZERO_MINUS_ONE:
         raise ValueError(
             f"{name}: mixes 0 and -1; use either {{0,1}} or {{-1,+1}} coding, not both"
         )
-    return words, d
+    return words
 
 
 def unpack_bits(packed: PackedBits) -> np.ndarray:
@@ -282,87 +388,163 @@ def unpack_bits(packed: PackedBits) -> np.ndarray:
     if not isinstance(packed, PackedBits):
         raise TypeError(f"packed: expected PackedBits, got {type(packed).__name__}")
     out = np.empty((packed.n, packed.d), dtype=np.uint8)
-    _unpack_kernel(np.ascontiguousarray(packed.words), packed.d, out)
+    _unpack_kernel(packed.words, packed.d, out)
     return out
 
 
+# ------------------------------------------------------------------ symbols
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _symbol_codes(arr: np.ndarray, name: str) -> tuple[np.ndarray, int]:
+    """1-D symbols as new int64 values (equal symbols, equal values) and a guess of K.
+
+    Integers keep their values and the guess is ``max - min + 1``; text, exact big
+    integers and uint64 values beyond int64 are numbered in sorted order and the
+    guess is the number of distinct symbols.
+    """
+    kind = arr.dtype.kind
+    if kind == "f":
+        finite = np.isfinite(arr)
+        if not finite.all() or not np.array_equal(arr, np.round(arr)):
+            raise ValueError(f"{name}: float symbols must be finite whole numbers; found NaN "
+                             "(missing values), inf or fractions; pass integer labels")
+        if np.abs(arr).max() >= 2.0**63:
+            raise ValueError(f"{name}: float symbols beyond 2**63; pass them as integers")
+        values = arr.astype(np.int64)
+    elif kind == "u" and arr.dtype.itemsize == 8 and int(arr.max()) > _INT64_MAX:
+        values = None
+    elif kind in "biu":
+        values = arr.astype(np.int64)
+    else:
+        values = None
+    if values is None:  # text, big integers: number the distinct symbols
+        try:
+            uniques, codes = np.unique(arr, return_inverse=True)
+        except TypeError as exc:
+            raise TypeError(f"{name}: symbols of mixed types cannot be compared ({exc}); "
+                            "pass one type of label") from None
+        return codes.reshape(-1).astype(np.int64), int(uniques.size)
+    return values, int(values.max()) - int(values.min()) + 1
+
+
 def check_labels(y, name: str = "labels") -> np.ndarray:
-    """Validate a 1-D array of discrete symbols and return it as int64.
+    """Validate 1-D symbols (class labels) and return them as new int64 values.
 
     Parameters
     ----------
     y : array_like
-        1-D array of integers (or bool, or floats holding whole numbers).
+        One symbol per sample: integers of any size or sign, whole floats, bools, text,
+        in any container.
     name : str
         Argument name used in error messages.
 
     Returns
     -------
     numpy.ndarray
-        ``int64[N]`` (a new array; ``y`` is not modified).
+        ``int64[N]``, equal exactly where the symbols are equal (``y`` is not modified).
+
+    Examples
+    --------
+    >>> check_labels(["cat", "dog", "cat"]).tolist()
+    [0, 1, 0]
     """
-    arr = _as_array(y, name)
+    arr = _to_array(y, name)
     if arr.ndim != 1:
-        raise ValueError(f"{name}: expected a 1-D array of symbols, got shape {arr.shape}")
-    if arr.dtype.kind == "f":
-        finite = np.isfinite(arr)
-        if not finite.all() or not np.array_equal(arr, np.round(arr)):
-            raise ValueError(
-                f"{name}: float symbols must be finite whole numbers; found NaN, inf or "
-                "fractions; pass integer class labels"
-            )
-    if arr.dtype.kind == "u" and arr.dtype.itemsize == 8 and arr.max() > np.iinfo(np.int64).max:
-        raise ValueError(f"{name}: uint64 symbols above 2**63-1 are not supported")
-    return arr.astype(np.int64)
+        raise ValueError(f"{name}: expected a 1-D array of symbols, got shape {arr.shape}; "
+                         "pass one label per sample")
+    return _symbol_codes(arr, name)[0]
 
 
-def as_codes(x, name: str = "x") -> tuple[np.ndarray, float]:
-    """Turn any accepted input into row words and the size of its alphabet.
+# ------------------------------------------------------------------ samples
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Validated samples as one uint64 word row per sample: what counting consumes.
+
+    Attributes
+    ----------
+    words : numpy.ndarray
+        ``uint64[N, W]``, C-contiguous. For symbols ``W = 1`` (int64 values reinterpreted).
+    d : int or None
+        Bits per row; None for symbols.
+    alphabet_size : int, float or None
+        The number of possible states K when known: given by the caller, else ``2**D``
+        for rows (an exact integer, any D); None for symbols without a given K.
+    alphabet_guess : int or None
+        For symbols without a given K: ``max - min + 1`` of integer symbols, or the number
+        of distinct symbols otherwise. Only a guess: results that use it say so.
+    owned : bool
+        ``words`` were made for this call (not the caller's memory): counting may
+        overwrite them.
+    """
+
+    words: np.ndarray
+    d: int | None
+    alphabet_size: int | float | None
+    alphabet_guess: int | None
+    owned: bool
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return int(self.words.shape[0])
+
+    @property
+    def nsb_alphabet(self) -> tuple[int | float, bool]:
+        """``(K, known)``: K for estimators that need one, and whether it was known."""
+        if self.alphabet_size is not None:
+            return self.alphabet_size, True
+        return self.alphabet_guess, False
+
+    def packed(self) -> PackedBits:
+        """The rows as :class:`PackedBits` (binary rows only)."""
+        if self.d is None:
+            raise ValueError("samples are 1-D symbols, not binary rows")
+        return PackedBits._trusted(self.words, self.d)
+
+
+def as_samples(x, name: str = "x", *, alphabet_size=None, allocate=np.empty) -> Samples:
+    """Validate any accepted input and turn it into :class:`Samples`.
 
     Parameters
     ----------
     x : array_like or PackedBits
-        ``(N, D)`` binary rows, ``PackedBits``, or 1-D integer symbols.
+        ``(N, D)`` binary rows, ``PackedBits``, or 1-D symbols (see the module docstring).
     name : str
         Argument name used in error messages.
+    alphabet_size : int or float, optional
+        The number of possible states K, if known (default ``2**D`` for rows).
+    allocate : callable
+        ``allocate(shape, dtype)`` for the packed words; may hand out a reused scratch
+        buffer (see ``mi_regimes._scratch``), valid until that buffer is handed out again.
 
     Returns
     -------
-    words : numpy.ndarray
-        ``uint64[N, W]``, each row one sample (for symbols, ``W = 1``).
-    alphabet_size : float
-        ``2**D`` for binary rows; for symbols, ``max - min + 1`` (a lower bound on the
-        true alphabet, used only by estimators that need one, such as NSB).
+    Samples
+
+    Examples
+    --------
+    >>> s = as_samples([3, -7, 3, 2**40])
+    >>> s.n, s.d, s.alphabet_size, s.alphabet_guess
+    (4, None, None, 1099511627784)
+    >>> as_samples([[0, 1], [1, 1]]).alphabet_size
+    4
     """
-    return codes_into(x, name, np.empty)
+    from ._validation import check_alphabet_size
 
-
-def codes_into(x, name: str, allocate) -> tuple[np.ndarray, float]:
-    """:func:`as_codes`, packing binary rows into ``allocate(shape, dtype)``.
-
-    ``allocate`` may hand out a reused scratch buffer (see ``mi_regimes._scratch``): the
-    words are then new and writeable, and valid until that buffer is handed out again.
-    ``PackedBits`` input is returned as is, symbols as a new int64 copy.
-    """
+    alphabet_size = check_alphabet_size("alphabet_size", alphabet_size)
     if isinstance(x, PackedBits):
-        return x.words, 2.0**x.d
-    arr = _as_array(x, name)
-    if arr.ndim == 1:
-        sym = check_labels(arr, name)
-        return sym.view(np.uint64).reshape(-1, 1), float(sym.max() - sym.min() + 1)
-    words, d = _pack_words(arr, name, allocate)
-    return words, 2.0**d
-
-
-def alphabet_size(x, name: str = "x") -> float:
-    """The alphabet size :func:`as_codes` would report, without packing.
-
-    ``2**D`` for ``(N, D)`` rows or a ``PackedBits``; ``max - min + 1`` for 1-D symbols.
-    """
-    if isinstance(x, PackedBits):
-        return 2.0**x.d
-    arr = _as_array(x, name)
+        k = alphabet_size if alphabet_size is not None else 1 << x.d
+        return Samples(x.words, x.d, k, None, False)
+    arr = _to_array(x, name)
     if arr.ndim == 2:
-        return 2.0 ** arr.shape[1]
-    sym = check_labels(arr, name)
-    return float(sym.max() - sym.min() + 1)
+        words = _pack_rows(arr, name, allocate)
+        d = int(arr.shape[1])
+        k = alphabet_size if alphabet_size is not None else 1 << d
+        return Samples(words, d, k, None, True)
+    values, guess = _symbol_codes(arr, name)
+    return Samples(values.view(np.uint64).reshape(-1, 1), None, alphabet_size,
+                   None if alphabet_size is not None else guess, True)

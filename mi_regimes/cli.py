@@ -161,7 +161,7 @@ def _load_matrix(path: str, key: str | None, option: str):
 def _cmd_estimate(args) -> int:
     import numpy as np
 
-    from .bits import alphabet_size, as_codes, pack_bits
+    from .bits import as_samples
     from .counting import count_rows, joint_counts
     from .estimators import estimate_counts
     from .information import mutual_information_from_counts
@@ -173,15 +173,14 @@ def _cmd_estimate(args) -> int:
     x = _load_matrix(args.file, args.key, "FILE")
     labels = _load_matrix(args.labels, None, "--labels") if args.labels else None
     try:
-        # PackedBits carry D, so every estimator sees the alphabet 2**D of the rows
-        rows = pack_bits(x, "FILE") if np.ndim(x) == 2 else x
-        words, alphabet = as_codes(rows, "FILE")
-        counts = count_rows(words)
+        samples = as_samples(x, "FILE")
+        alphabet = samples.nsb_alphabet[0]
         joint = None
         if labels is not None:  # counted once, for every estimator
-            labels = np.asarray(labels).ravel()
-            joint = joint_counts(rows, labels, "FILE", "--labels")
-            alphabets = (alphabet, alphabet_size(labels, "--labels"))
+            label_samples = as_samples(np.asarray(labels).ravel(), "--labels")
+            joint = joint_counts(samples, label_samples, "FILE", "--labels")
+            alphabets = (alphabet, label_samples.nsb_alphabet[0])
+        counts = count_rows(samples)  # last: it may consume the packed rows
     except (ValueError, TypeError) as exc:
         raise CliError(str(exc)) from None
     summary = summarize_counts(counts)

@@ -20,7 +20,7 @@ import numba as nb
 import numpy as np
 
 from ._scratch import scratch
-from .bits import PackedBits, as_codes
+from .bits import Samples, as_samples
 
 __all__ = ["count_rows", "count_words", "row_codes", "joint_counts", "count_profile"]
 
@@ -90,6 +90,8 @@ def _direct_codes(values, span):
     n_unique = 0
     for i in range(n):
         v = values[i]
+        if v >= span:  # never index past the table, whatever the caller promised
+            return codes, np.full(1, -1, np.int64)
         c = code_of[v]
         if c < 0:
             c = n_unique
@@ -104,7 +106,10 @@ def _direct_codes(values, span):
 def _direct_counts(values, span):
     hist = np.zeros(span, np.int64)
     for i in range(values.shape[0]):
-        hist[values[i]] += 1
+        v = values[i]
+        if v >= span:  # never index past the table, whatever the caller promised
+            return np.full(1, -1, np.int64)
+        hist[v] += 1
     return hist[hist > 0]
 
 
@@ -328,14 +333,18 @@ def _log2_capacity(n: int) -> int:
     return max(4, int(np.ceil(np.log2(2 * n))))
 
 
-def _direct_span(words: np.ndarray, alphabet_size: float | None = None) -> int:
-    """Histogram size usable for direct counting, or 0 when hashing is the better choice."""
+def _direct_span(words: np.ndarray, d: int | None = None) -> int:
+    """Histogram size usable for direct counting, or 0 when hashing is the better choice.
+
+    ``d``: the rows are packed D-bit rows (values below 2**D, a guarantee of packing and
+    of :class:`~mi_regimes.bits.PackedBits`), so no scan is needed when 2**D is small.
+    """
     limit = min(_DIRECT_LIMIT, 4 * words.shape[0])
     if words.shape[1] != 1:
         return 0
-    if alphabet_size is not None and alphabet_size <= limit:
-        return int(alphabet_size)  # D-bit rows pack to values below 2**D
-    if alphabet_size is not None and alphabet_size > 2.0**40:
+    if d is not None and d < 63 and (1 << d) <= limit:
+        return 1 << d
+    if d is not None and d > 40:
         return 0  # no need to scan: values of so many bits rarely stay below the limit
     top = int(_max_word(words))
     if top < limit:
@@ -343,28 +352,17 @@ def _direct_span(words: np.ndarray, alphabet_size: float | None = None) -> int:
     return 0
 
 
-def _is_words(x) -> bool:
-    return isinstance(x, np.ndarray) and x.dtype == np.uint64 and x.ndim == 2 and x.size > 0
-
-
-def _words_of(x, name: str) -> np.ndarray:
-    if _is_words(x):
-        return np.ascontiguousarray(x)
-    return np.ascontiguousarray(as_codes(x, name)[0])
-
-
-def count_rows(x, name: str = "x", alphabet_size: float | None = None) -> np.ndarray:
-    """Counts of the distinct rows of ``x``.
+def count_rows(x, name: str = "x") -> np.ndarray:
+    """Counts of the distinct rows (or symbols) of ``x``.
 
     Parameters
     ----------
-    x : array_like, PackedBits or numpy.ndarray of uint64 words
-        Binary rows, packed rows, 1-D integer symbols, or ``uint64[N, W]`` words.
+    x : array_like, PackedBits or Samples
+        ``(N, D)`` binary rows, packed rows or 1-D symbols, in any container
+        (see :mod:`mi_regimes.bits`), or validated :class:`Samples` (whose words are
+        consumed when they own them).
     name : str
         Argument name used in error messages.
-    alphabet_size : float, optional
-        ``2**D`` when ``x`` holds packed D-bit rows; lets small alphabets use the dense
-        histogram without scanning for the largest value.
 
     Returns
     -------
@@ -379,36 +377,37 @@ def count_rows(x, name: str = "x", alphabet_size: float | None = None) -> np.nda
     >>> sorted(count_rows(np.array([[0, 1], [0, 1], [1, 1]])).tolist())
     [1, 2]
     """
-    words = _words_of(x, name)
-    # packing (or symbol conversion) made new words, which counting may then consume
-    made_here = not isinstance(x, PackedBits) and not _is_words(x)
-    return count_words(words, alphabet_size, overwrite=made_here)
+    samples = x if isinstance(x, Samples) else as_samples(x, name)
+    return count_words(samples.words, overwrite=samples.owned, d=samples.d)
 
 
-def count_words(words: np.ndarray, alphabet_size: float | None = None,
-                overwrite: bool = False) -> np.ndarray:
-    """:func:`count_rows` of packed ``uint64[N, W]`` words, optionally consuming them.
+def count_words(words: np.ndarray, overwrite: bool = False, d: int | None = None) -> np.ndarray:
+    """Counts of the distinct rows of packed ``uint64[N, W]`` words, optionally consuming them.
 
     Parameters
     ----------
     words : numpy.ndarray
-        C-contiguous ``uint64[N, W]`` rows.
-    alphabet_size : float, optional
-        As for :func:`count_rows`.
+        C-contiguous ``uint64[N, W]`` rows (from packing or :class:`Samples`).
     overwrite : bool
         ``words`` is a temporary the caller made and no longer needs (it may carry a
         read-only flag, as :func:`~mi_regimes.bits.pack_bits` output does): one-word rows
         are then counted in a reused scratch buffer and the counts written over
         ``words``, so no freshly mapped N-word buffer is touched.
+    d : int, optional
+        The words hold packed D-bit rows (lets small alphabets skip a scan).
 
     Returns
     -------
     numpy.ndarray
         ``int64[K_obs]`` counts, as for :func:`count_rows`.
     """
-    span = _direct_span(words, alphabet_size)
+    span = _direct_span(words, d)
     if span:
-        return _direct_counts(words[:, 0], span)
+        counts = _direct_counts(words[:, 0], span)
+        if counts.size and counts[0] >= 0:
+            return counts
+        raise ValueError("words: a row value exceeds its declared width; unused high bits "
+                         "must be zero (build PackedBits with mi_regimes.pack_bits)")
     if words.shape[1] != 1:
         return _hash_codes(words, _log2_capacity(words.shape[0]))[1]
     if overwrite:
@@ -430,8 +429,8 @@ def row_codes(x, name: str = "x") -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    x : array_like, PackedBits or numpy.ndarray of uint64 words
-        As for :func:`count_rows`.
+    x : array_like, PackedBits or Samples
+        As for :func:`count_rows`, or already validated :class:`Samples`.
     name : str
         Argument name used in error messages.
 
@@ -442,10 +441,14 @@ def row_codes(x, name: str = "x") -> tuple[np.ndarray, np.ndarray]:
     counts : numpy.ndarray
         ``int64[K_obs]``; ``counts[c]`` is the number of rows with code ``c``.
     """
-    words = _words_of(x, name)
-    span = _direct_span(words)
+    samples = x if isinstance(x, Samples) else as_samples(x, name)
+    words = samples.words
+    span = _direct_span(words, samples.d)
     if span:
-        return _direct_codes(words[:, 0], span)
+        codes, counts = _direct_codes(words[:, 0], span)
+        if counts.size and counts[0] >= 0:
+            return codes, counts
+        raise ValueError("words: a row value exceeds its declared width")
     return _hash_codes(words, _log2_capacity(words.shape[0]))
 
 
@@ -462,8 +465,8 @@ def joint_counts(a, b, name_a: str = "a", name_b: str = "b"):
 
     Parameters
     ----------
-    a, b : array_like or PackedBits
-        Each binary rows, packed rows, or 1-D integer symbols (e.g. class labels).
+    a, b : array_like, PackedBits or Samples
+        Each binary rows, packed rows, or 1-D symbols (e.g. class labels).
     name_a, name_b : str
         Argument names used in error messages.
 

@@ -25,6 +25,7 @@ from ._bootstrap import (
     plugin_nats,
     poisson_replicates,
 )
+from ._validation import check_alphabet_size
 
 __all__ = [
     "ESTIMATORS",
@@ -55,7 +56,7 @@ class _Options:
     n_boot: int = 1000
     ci: float = 0.95
     rng: np.random.Generator | None = None
-    alphabet_size: float | None = None
+    alphabet_size: int | float | None = None
     scheme: str = "auto"
 
 
@@ -125,11 +126,7 @@ def _check_options(n_boot: int, ci: float, alphabet_size: float | None, scheme: 
     if not isinstance(ci, int | float | np.floating) or not 0 < ci < 1:
         raise ValueError(f"ci: confidence level must lie strictly between 0 and 1, got {ci!r}; "
                          "e.g. ci=0.95")
-    if alphabet_size is not None and not (
-        isinstance(alphabet_size, int | float | np.integer | np.floating)
-        and math.isfinite(alphabet_size) and alphabet_size >= 1
-    ):
-        raise ValueError(f"alphabet_size: must be a finite number >= 1, got {alphabet_size!r}")
+    check_alphabet_size("alphabet_size", alphabet_size)
     if scheme not in ("auto", "poisson", "multinomial"):
         raise ValueError(f"scheme: must be 'auto', 'poisson' or 'multinomial', got {scheme!r}")
 
@@ -234,14 +231,18 @@ def _grassberger(c: np.ndarray, opts: _Options) -> CountEstimate:
 def _nsb(c: np.ndarray, opts: _Options) -> CountEstimate:
     from ._nsb import nsb_posterior
 
-    k = opts.alphabet_size if opts.alphabet_size is not None else float(c.size)
+    k = opts.alphabet_size if opts.alphabet_size is not None else c.size
     if k < c.size:
         raise ValueError(
-            f"alphabet_size: {k:g} is smaller than the {c.size} states observed; "
+            f"alphabet_size: {_describe_k(k)} is smaller than the {c.size} states observed; "
             "pass the true alphabet size (2**D for D-bit rows)"
         )
-    mean, sd = nsb_posterior(c, k)
+    mean, sd = nsb_posterior(c, math.log(k))
     return CountEstimate(mean, sd)
+
+
+def _describe_k(k) -> str:
+    return f"{k:g}" if k < 1e15 else f"2**{math.log2(k):.2f}"
 
 
 _REGISTRY: dict[str, Callable[[np.ndarray, _Options], CountEstimate]] = {
@@ -460,15 +461,19 @@ def nsb(counts, base: float = 2, alphabet_size: float | None = None) -> float:
         Non-negative integer counts.
     base : float
         Logarithm base.
-    alphabet_size : float, optional
-        Number of possible states K (``2**D`` for D-bit rows); K up to 2**64 works, no
-        state is enumerated. Defaults to K_obs.
+    alphabet_size : int or float, optional
+        Number of possible states K (``2**D`` for D-bit rows, as an exact integer for
+        any D: no state is enumerated). Defaults to K_obs.
 
     Notes
     -----
     A mixture of symmetric Dirichlet priors that is flat in the prior expected entropy.
-    Nearly unbiased as long as there are coincidences (some n_k >= 2); with none, the
-    posterior is driven to the uniform distribution and the estimate tends to log K.
+    Nearly unbiased as long as there are coincidences (some n_k >= 2). With none, the
+    data cannot tell concentration parameters κ = Kβ between about N and K apart: the
+    posterior is nearly flat in ln κ over that range, and the estimate lands roughly
+    midway between log N and log K (11.10 bits for K = 4096 and N = 50 distinct
+    samples, not log2 K = 12), growing without bound with K. The integral over β runs
+    to convergence (no fixed range) and works in ln K, so K may be any size.
     The posterior standard deviation is reported as ``stderr`` by :func:`estimate_counts`.
 
     Examples

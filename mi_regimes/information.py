@@ -15,12 +15,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
 from ._scratch import scratch
-from .bits import PackedBits, alphabet_size, codes_into
-from .counting import count_words, joint_counts
+from .bits import as_samples
+from .counting import count_rows, joint_counts
 from .estimators import CountEstimate, estimate_counts, get_estimator
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "mutual_information",
     "estimate_from_counts",
     "count_samples",
+    "CountedSamples",
     "mutual_information_from_counts",
 ]
 
@@ -57,6 +59,13 @@ class Estimate:
         Logarithm base of ``value``.
     saturation : float
         ``value / log_base(n)``: 1 means the estimate sits at the all-distinct ceiling.
+    alphabet_size : int, float or None
+        The number of possible states K: ``2**D`` for binary rows, the value given by the
+        caller, or (symbols without one) a guess, see ``alphabet_known``.
+    alphabet_known : bool
+        False when ``alphabet_size`` is only a guess from the symbols (``max - min + 1``
+        of integers, or the number of distinct text labels); estimators that use K
+        (nsb) then rest on that guess: pass ``alphabet_size`` to fix it.
     """
 
     value: float
@@ -67,6 +76,8 @@ class Estimate:
     estimator: str
     base: float = 2.0
     saturation: float = float("nan")
+    alphabet_size: int | float | None = None
+    alphabet_known: bool = True
 
     @property
     def n_coincidences(self) -> int:
@@ -74,40 +85,61 @@ class Estimate:
         return self.n - self.k_observed
 
 
-def _options(estimator: str, alphabet_size, kwargs) -> dict:
-    get_estimator(estimator)
-    opts = dict(kwargs)
-    if estimator == "nsb" and opts.get("alphabet_size") is None:
-        opts["alphabet_size"] = alphabet_size
-    return opts
+class CountedSamples(NamedTuple):
+    """The counts of validated samples and what is known of their alphabet."""
+
+    counts: np.ndarray
+    n: int
+    d: int | None
+    alphabet_size: int | float | None
+    alphabet_known: bool
 
 
-def _counts_and_alphabet(x, name: str, transient: bool = False) -> tuple[np.ndarray, float]:
-    """Counts of the rows of ``x`` and its alphabet size.
+def _counted(x, name: str, alphabet_size=None, transient: bool = False) -> CountedSamples:
+    """Validate and count ``x`` once.
 
     With ``transient`` the rows are packed into a reused scratch buffer and the counts
     may live there too: they are valid only until the next transient count on this
     thread, so only callers that reduce them to numbers at once may ask for it.
     """
     allocate = partial(scratch, "packed rows") if transient else np.empty
-    words, alphabet = codes_into(x, name, allocate)
-    # symbol alphabets are max-min+1, not an upper bound on the words: let counting scan
-    packed = not (isinstance(x, np.ndarray) and x.ndim == 1)
-    # new words unless x came packed: counting may then consume them
-    made_here = not isinstance(x, PackedBits)
-    return count_words(words, alphabet if packed else None, overwrite=made_here), alphabet
+    samples = as_samples(x, name, alphabet_size=alphabet_size, allocate=allocate)
+    k, known = samples.nsb_alphabet
+    return CountedSamples(count_rows(samples), samples.n, samples.d, k, known)
+
+
+def count_samples(x, name: str = "x", *, alphabet_size=None) -> CountedSamples:
+    """Validate samples and count their distinct rows (or symbols) once.
+
+    Parameters
+    ----------
+    x : array_like or PackedBits
+        Binary rows, packed rows or 1-D symbols, in any container.
+    name : str
+        Argument name used in error messages.
+    alphabet_size : int or float, optional
+        The number of possible states, if known (default ``2**D`` for rows).
+
+    Returns
+    -------
+    CountedSamples
+        ``counts``, ``n``, ``d`` (None for symbols), ``alphabet_size`` and whether it
+        was known or only guessed (``alphabet_known``).
+    """
+    return _counted(x, name, alphabet_size)
 
 
 def entropy_estimate(
     x, estimator: str = "bootstrap", ci: float = 0.95, rng=None, *, base: float = 2,
-    **options,
+    alphabet_size=None, **options,
 ) -> Estimate:
     """Estimate H(X) from samples, with uncertainty and saturation diagnostics.
 
     Parameters
     ----------
     x : array_like or PackedBits
-        ``(N, D)`` rows of {0,1} or {-1,+1}, a ``PackedBits``, or 1-D integer symbols.
+        ``(N, D)`` rows of {0,1} or {-1,+1}, a ``PackedBits``, or 1-D symbols, in any
+        container (lists, tuples, pandas, memmaps, ...).
     estimator : str
         One of :data:`mi_regimes.ESTIMATORS`.
     ci : float
@@ -116,9 +148,11 @@ def entropy_estimate(
         Randomness for the bootstrap.
     base : float
         Logarithm base (2 = bits).
+    alphabet_size : int or float, optional
+        The number of possible states K (used by nsb). Default ``2**D`` for binary rows;
+        for symbols a guess, flagged in the result (``alphabet_known=False``).
     **options
-        Passed to the estimator: ``n_boot``, ``alphabet_size`` (nsb; default 2**D for
-        binary rows), ``scheme`` (bootstrap).
+        Passed to the estimator: ``n_boot``, ``scheme`` (bootstrap).
 
     Returns
     -------
@@ -132,66 +166,65 @@ def entropy_estimate(
     >>> 3.9 < est.value < 4.05, est.k_observed, est.n
     (True, 16, 1000)
     """
-    counts, alphabet = _counts_and_alphabet(x, "x", transient=True)
-    return estimate_from_counts(counts, alphabet, estimator, ci, rng, base=base, **options)
+    counted = _counted(x, "x", alphabet_size, transient=True)
+    return estimate_from_counts(counted.counts, estimator, ci, rng, base=base,
+                                alphabet_size=counted.alphabet_size,
+                                alphabet_known=counted.alphabet_known, **options)
 
 
 def estimate_from_counts(
-    counts: np.ndarray, alphabet_size: float, estimator: str = "bootstrap", ci: float = 0.95,
-    rng=None, *, base: float = 2, **options,
+    counts: np.ndarray, estimator: str = "bootstrap", ci: float = 0.95, rng=None, *,
+    base: float = 2, alphabet_size=None, alphabet_known: bool = True, **options,
 ) -> Estimate:
-    """:func:`entropy_estimate` for rows already counted (see :mod:`mi_regimes.counting`).
+    """:func:`entropy_estimate` for states already counted (see :mod:`mi_regimes.counting`).
 
     Parameters
     ----------
     counts : numpy.ndarray
         Counts of the distinct rows.
-    alphabet_size : float
-        Number of possible rows (2**D), used by ``nsb`` unless given in ``options``.
-    estimator, ci, rng, base, **options
+    estimator, ci, rng, base
         As for :func:`entropy_estimate`.
+    alphabet_size : int or float, optional
+        Number of possible states (2**D), used by ``nsb``.
+    alphabet_known : bool
+        Whether ``alphabet_size`` is known or only a guess (reported in the result).
+    **options
+        Estimator options (``n_boot``, ``scheme``).
 
     Returns
     -------
     Estimate
     """
-    opts = _options(estimator, alphabet_size, options)
-    res: CountEstimate = estimate_counts(counts, estimator, base=base, ci=ci, rng=rng, **opts)
+    res: CountEstimate = estimate_counts(counts, estimator, base=base, ci=ci, rng=rng,
+                                         alphabet_size=alphabet_size, **options)
     n = int(np.sum(counts))
     ceiling = math.log(n, base) if n > 1 else float("nan")
     return Estimate(
-        value=res.value, ci=res.ci, stderr=res.stderr, n=n, k_observed=int(counts.size),
-        estimator=estimator, base=float(base),
+        value=res.value, ci=res.ci, stderr=res.stderr, n=n, k_observed=int(np.count_nonzero(
+            counts)), estimator=estimator, base=float(base),
         saturation=res.value / ceiling if n > 1 else float("nan"),
+        alphabet_size=alphabet_size, alphabet_known=bool(alphabet_known),
     )
 
 
-def count_samples(x, name: str = "x") -> tuple[np.ndarray, float]:
-    """Validate samples and count their distinct rows once.
-
-    Returns
-    -------
-    counts : numpy.ndarray
-        Counts of the distinct rows (or symbols).
-    alphabet_size : float
-        2**D for binary rows; see :func:`mi_regimes.bits.as_codes` for symbols.
-    """
-    return _counts_and_alphabet(x, name)
-
-
-def entropy(x, estimator: str = "plugin", base: float = 2, **options) -> float:
+def entropy(x, estimator: str = "plugin", base: float = 2, *, alphabet_size=None,
+            **options) -> float:
     """Estimate the entropy H(X) of samples.
 
     Parameters
     ----------
     x : array_like or PackedBits
-        ``(N, D)`` rows of {0,1} or {-1,+1}, a ``PackedBits``, or 1-D integer symbols.
+        ``(N, D)`` rows of {0,1} or {-1,+1}, a ``PackedBits``, or 1-D symbols, in any
+        container (lists, tuples, pandas, memmaps, ...).
     estimator : str
         One of :data:`mi_regimes.ESTIMATORS`.
     base : float
         Logarithm base (2 = bits).
+    alphabet_size : int or float, optional
+        The number of possible states K (nsb); default ``2**D`` for rows, a guess for
+        symbols (see :func:`entropy_estimate` to see whether it was guessed).
     **options
-        Estimator options (``rng``, ``n_boot``, ``alphabet_size``, ``scheme``).
+        Estimator options (``rng``, ``n_boot``, ``scheme``).
 
     Returns
     -------
@@ -199,28 +232,37 @@ def entropy(x, estimator: str = "plugin", base: float = 2, **options) -> float:
 
     Examples
     --------
-    >>> import numpy as np, mi_regimes as mr
-    >>> mr.entropy(np.array([[0], [1], [0], [1]]))
+    >>> import mi_regimes as mr
+    >>> mr.entropy([[0], [1], [0], [1]])
     1.0
+    >>> round(mr.entropy([1, 2, 3, 1]), 12)  # symbols, in a list
+    1.5
     """
-    counts, alphabet = _counts_and_alphabet(x, "x", transient=True)
-    opts = _options(estimator, alphabet, options)
-    return estimate_counts(counts, estimator, base=base, **opts).value
+    counted = _counted(x, "x", alphabet_size, transient=True)
+    return estimate_counts(counted.counts, estimator, base=base,
+                           alphabet_size=counted.alphabet_size, **options).value
 
 
-def _three_terms(a, b, estimator, base, options, name_a, name_b):
+def _three_terms(a, b, estimator, base, options, name_a, name_b, alphabet_sizes):
     get_estimator(estimator)
-    counts = joint_counts(a, b, name_a, name_b)
-    alphabets = None
-    if estimator == "nsb" and options.get("alphabet_size") is None:
-        alphabets = (alphabet_size(a, name_a), alphabet_size(b, name_b))
+    k_a, k_b = (None, None) if alphabet_sizes is None else _two_sizes(alphabet_sizes)
+    sa = as_samples(a, name_a, alphabet_size=k_a)
+    sb = as_samples(b, name_b, alphabet_size=k_b)
+    counts = joint_counts(sa, sb, name_a, name_b)
+    alphabets = (sa.nsb_alphabet[0], sb.nsb_alphabet[0])
     return _entropy_terms(counts, estimator, base, options, alphabets)
+
+
+def _two_sizes(alphabet_sizes) -> tuple:
+    if not isinstance(alphabet_sizes, tuple | list) or len(alphabet_sizes) != 2:
+        raise ValueError(f"alphabet_sizes: expected a pair (K_a, K_b), got {alphabet_sizes!r}")
+    return tuple(alphabet_sizes)
 
 
 def _entropy_terms(counts, estimator, base, options, alphabets):
     """H(A), H(B), H(A,B) from the three count vectors, one estimator throughout."""
     opts = [dict(options), dict(options), dict(options)]
-    if alphabets is not None:
+    if alphabets is not None and None not in alphabets:
         k_a, k_b = alphabets
         for o, k in zip(opts, (k_a, k_b, k_a * k_b), strict=True):
             o["alphabet_size"] = k
@@ -256,8 +298,9 @@ def mutual_information_from_counts(
     float
     """
     get_estimator(estimator)
+    sizes = None if alphabet_sizes is None else _two_sizes(alphabet_sizes)
     h_a, h_b, h_ab = _entropy_terms((counts_a, counts_b, counts_ab), estimator, base, options,
-                                    alphabet_sizes)
+                                    sizes)
     return _bounded_mi(h_a, h_b, h_ab, estimator)
 
 
@@ -270,7 +313,7 @@ def _bounded_mi(h_a: float, h_b: float, h_ab: float, estimator: str) -> float:
 
 
 def conditional_entropy(
-    x, given, estimator: str = "plugin", base: float = 2, **options
+    x, given, estimator: str = "plugin", base: float = 2, *, alphabet_sizes=None, **options
 ) -> float:
     """Estimate H(X | Y) = H(X, Y) - H(Y) with one estimator for both terms.
 
@@ -284,6 +327,9 @@ def conditional_entropy(
         One of :data:`mi_regimes.ESTIMATORS`.
     base : float
         Logarithm base.
+    alphabet_sizes : (int, int), optional
+        (K_X, K_Y), the numbers of possible states (nsb); the joint alphabet is their
+        product. Default ``2**D`` for rows, a guess for symbols.
     **options
         Estimator options.
 
@@ -298,11 +344,13 @@ def conditional_entropy(
     >>> mr.conditional_entropy(x, y)
     0.0
     """
-    _, h_y, h_xy = _three_terms(x, given, estimator, base, options, "x", "given")
+    _, h_y, h_xy = _three_terms(x, given, estimator, base, options, "x", "given",
+                                alphabet_sizes)
     return h_xy - h_y
 
 
-def mutual_information(a, b, estimator: str = "plugin", base: float = 2, **options) -> float:
+def mutual_information(a, b, estimator: str = "plugin", base: float = 2, *,
+                       alphabet_sizes=None, **options) -> float:
     """Estimate I(A; B) = H(A) + H(B) - H(A, B) with one estimator for all three terms.
 
     Parameters
@@ -313,6 +361,9 @@ def mutual_information(a, b, estimator: str = "plugin", base: float = 2, **optio
         One of :data:`mi_regimes.ESTIMATORS`.
     base : float
         Logarithm base.
+    alphabet_sizes : (int, int), optional
+        (K_A, K_B), the numbers of possible states (nsb); the joint alphabet is their
+        product. Default ``2**D`` for rows, a guess for symbols.
     **options
         Estimator options.
 
@@ -329,5 +380,5 @@ def mutual_information(a, b, estimator: str = "plugin", base: float = 2, **optio
     >>> mr.mutual_information(t, y)
     1.0
     """
-    h_a, h_b, h_ab = _three_terms(a, b, estimator, base, options, "a", "b")
+    h_a, h_b, h_ab = _three_terms(a, b, estimator, base, options, "a", "b", alphabet_sizes)
     return _bounded_mi(h_a, h_b, h_ab, estimator)

@@ -1,4 +1,4 @@
-"""Figures: regime heatmaps and information planes (matplotlib, Agg, imported on use)."""
+"""Figures: regime heatmaps and information planes (matplotlib, imported on use)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,7 @@ METRICS: dict[str, tuple[str, str, float | None]] = {
 
 
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
+    # the backend is the user's choice (notebook, GUI, Agg); the CLI picks Agg for itself
     import matplotlib.pyplot as plt
 
     return plt

@@ -4,7 +4,7 @@ Every source is a random D-bit vector with exactly known Shannon entropy H and
 collision (Rényi-2) entropy H₂ = -log2 Σ p², both in bits, its support size, its pmf
 as groups of equal probability (``pmf_groups() -> (multiplicities, probabilities)``),
 the distribution of its Hamming weight, and two samplers: ``sample(n, rng)`` gives
-``uint8[n, d]`` rows and ``sample_packed(n, rng)`` the same rows already packed (the
+``uint8[n, d]`` rows and ``sample_packed(n, rng)`` the same rows as ``PackedBits`` (the
 fast path used by the regime engine).
 
 Families: :func:`bernoulli`, :func:`uniform_codebook`, :func:`sparse`, :func:`markov`,
@@ -136,9 +136,9 @@ class Source:
         raise NotImplementedError
 
     # -- sampling -----------------------------------------------------------------------
-    def sample_packed(self, n: int, rng=None) -> np.ndarray:
-        """Draw n samples as packed words ``uint64[n, ceil(d/64)]`` (see ``bits``)."""
-        return pack_bits(self._sample_bits(_check_n(n), _rng(rng))).words
+    def sample_packed(self, n: int, rng=None) -> PackedBits:
+        """Draw n samples already packed (``words``: ``uint64[n, ceil(d/64)]``)."""
+        return pack_bits(self._sample_bits(_check_n(n), _rng(rng)))
 
     def sample(self, n: int, rng=None) -> np.ndarray:
         """Draw n iid samples as ``uint8[n, d]`` of {0, 1}.
@@ -150,8 +150,7 @@ class Source:
         rng : numpy.random.Generator, int or None
             Randomness (an int is a seed).
         """
-        words = self.sample_packed(n, rng)
-        return unpack_bits(PackedBits(np.ascontiguousarray(words), words.shape[0], self.d))
+        return unpack_bits(self.sample_packed(n, rng))
 
     def _sample_bits(self, n: int, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
@@ -201,7 +200,7 @@ class _Bernoulli(Source):
         tail = self.d % 64
         if tail:
             words[:, -1] &= np.uint64((1 << tail) - 1)
-        return words
+        return PackedBits._trusted(words, self.d)
 
     def _sample_bits(self, n, rng):
         return (rng.random((n, self.d)) < self.p).astype(np.uint8)
@@ -281,7 +280,7 @@ class _Codebook(Source):
         else:
             idx = np.searchsorted(np.cumsum(self.probs), rng.random(n) * self.probs.sum(),
                                   side="right").clip(0, k - 1)
-        return pack_bits(self.codebook).words[idx]
+        return PackedBits._trusted(pack_bits(self.codebook).words[idx], self.d)
 
     def _log2_prob(self, rows):
         index = {tuple(r): i for i, r in enumerate(self.codebook.tolist())}

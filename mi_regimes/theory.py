@@ -403,8 +403,10 @@ def assess(x, estimator: str = "plugin", tol: float = 0.05, **options) -> tuple[
     >>> verdict.label, bool(est.value == np.log2(1000))
     ('saturated', True)
     """
-    counts, alphabet = count_samples(x)
+    counted = count_samples(x, alphabet_size=options.pop("alphabet_size", None))
     ci = options.pop("ci", 0.95)
     rng = options.pop("rng", None)
-    est = estimate_from_counts(counts, alphabet, estimator, ci, rng, **options)
-    return est, classify(summarize_counts(counts), estimator, est.value, tol)
+    est = estimate_from_counts(counted.counts, estimator, ci, rng,
+                               alphabet_size=counted.alphabet_size,
+                               alphabet_known=counted.alphabet_known, **options)
+    return est, classify(summarize_counts(counted.counts), estimator, est.value, tol)

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mi_regimes as mr
-from mi_regimes.bits import PackedBits, as_codes, pack_bits, unpack_bits
+from mi_regimes.bits import PackedBits, as_samples, pack_bits, unpack_bits
 
 
 def test_known_packing_little_endian():
@@ -65,16 +65,20 @@ def test_packedbits_shape_checked():
         PackedBits(np.zeros((3, 1), np.int64), 3, 10)
 
 
-def test_as_codes_symbols_and_alphabet():
-    words, k = as_codes(np.array([3, 1, 3, 2]))
-    assert words.shape == (4, 1) and k == 3.0
-    assert as_codes(np.zeros((4, 10), np.uint8))[1] == 2.0**10
+def test_samples_symbols_and_alphabet():
+    s = as_samples(np.array([3, 1, 3, 2]))
+    assert s.words.shape == (4, 1) and s.alphabet_guess == 3 and s.alphabet_size is None
+    assert s.nsb_alphabet == (3, False)
+    assert as_samples(np.zeros((4, 10), np.uint8)).alphabet_size == 2**10
     assert mr.pack_bits(np.zeros((2, 3))).shape == (2, 3)
 
 
-def test_alphabet_size_matches_as_codes(rng):
-    from mi_regimes.bits import alphabet_size
+def test_alphabet_size_of_rows_packed_and_symbols(rng):
+    for x, k in ((rng.integers(0, 2, size=(5, 9)), 2**9), (np.array([4, -2, 7]), 10),
+                 (mr.pack_bits(rng.integers(0, 2, size=(3, 70))), 2**70)):
+        assert as_samples(x).nsb_alphabet[0] == k
 
-    for x in (rng.integers(0, 2, size=(5, 9)), np.array([4, -2, 7]),
-              mr.pack_bits(rng.integers(0, 2, size=(3, 70)))):
-        assert alphabet_size(x) == as_codes(x)[1]
+
+def test_packedbits_rejects_set_padding_bits():
+    with pytest.raises(ValueError, match="unused high bits"):
+        PackedBits(np.full((2, 1), 8, np.uint64), 2, 3)

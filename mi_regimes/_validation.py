@@ -1,0 +1,96 @@
+"""Argument checks shared by every public function.
+
+Each check names the argument, says what was wrong and how to fix it, and returns the
+value converted to a plain Python type. Nothing here looks at samples (that is
+:mod:`mi_regimes.bits`); these are the scalar options around them.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+
+__all__ = ["check_int", "check_float", "check_fraction", "check_choice", "check_bool",
+           "check_alphabet_size"]
+
+
+def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
+    """An integer (not a bool, not a float) within ``[low, high]``.
+
+    Examples
+    --------
+    >>> check_int("reps", 10, low=2)
+    10
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if low is not None and value < low or high is not None and value > high:
+        raise ValueError(f"{name}: must be an integer {_range(low, high)}, got {value}")
+    return value
+
+
+def check_float(name: str, value, low: float | None = None, high: float | None = None, *,
+                low_open: bool = False, high_open: bool = False) -> float:
+    """A finite real number within the given (open or closed) bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if not math.isfinite(value) or too_low or too_high:
+        lo = "" if low is None else f"{'(' if low_open else '['}{low:g}"
+        hi = "" if high is None else f"{high:g}{')' if high_open else ']'}"
+        where = f"in {lo or '(-inf'}, {hi or 'inf)'}"
+        raise ValueError(f"{name}: must be a finite number {where}, got {value!r}")
+    return value
+
+
+def check_fraction(name: str, value, *, open_low: bool = True, open_high: bool = True) -> float:
+    """A number in (0, 1) (or with closed ends), e.g. a confidence level or a tolerance."""
+    return check_float(name, value, 0.0, 1.0, low_open=open_low, high_open=open_high)
+
+
+def check_choice(name: str, value, choices: Iterable[str]) -> str:
+    """One of ``choices``; the message lists them."""
+    choices = tuple(choices)
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}: unknown value {value!r}; choose one of {', '.join(choices)}")
+    return value
+
+
+def check_bool(name: str, value) -> bool:
+    """A bool (numpy bools accepted)."""
+    if not isinstance(value, bool | int) or value not in (0, 1):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
+def check_alphabet_size(name: str, value) -> int | float | None:
+    """The number of possible states K: None, an integer >= 1 (any size), or a float >= 1.
+
+    Python integers are kept exact (``2**5000`` is a valid alphabet of 5000-bit rows);
+    every use goes through ``math.log``, which handles them.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected the number of possible states (e.g. 2**D), got "
+                        f"{type(value).__name__} {value!r}")
+    if isinstance(value, numbers.Integral):
+        value = int(value)
+        if value < 1:
+            raise ValueError(f"{name}: must be >= 1, got {value}")
+        return value
+    value = float(value)
+    if not (math.isfinite(value) and value >= 1):
+        raise ValueError(f"{name}: must be a finite number >= 1, got {value!r}; pass an "
+                         "integer such as 2**D for a huge alphabet")
+    return value
+
+
+def _range(low, high) -> str:
+    if low is not None and high is not None:
+        return f"between {low} and {high}"
+    return f">= {low}" if low is not None else f"<= {high}"
