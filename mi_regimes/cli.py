@@ -99,6 +99,9 @@ def _cmd_heatmap(args) -> int:
         raise CliError(f"--tol: must lie in (0, 1), got {args.tol}")
     if args.metric == "coverage" and not any(e == "bootstrap" for e in estimators):
         raise CliError("--metric coverage needs an estimator with intervals (bootstrap)")
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command only writes files; a library call never does this
     from .plotting import regime_heatmap, save_figure
     from .regimes import run_grid
 

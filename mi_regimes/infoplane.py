@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from .bits import PackedBits, check_labels
+from .bits import as_samples, check_labels
 from .counting import row_codes
 from .estimators import estimate_counts, get_estimator
 from .theory import classify, summarize_counts
@@ -107,12 +107,15 @@ def _label_codes(labels) -> tuple[np.ndarray, np.ndarray]:
 
 def _point(t, labels, estimator, n_boot, ci, rng, tol) -> dict:
     y_codes, y_counts = labels
-    t_codes, t_counts = row_codes(t, "t")
+    samples = as_samples(t, "t")
+    if samples.d is None:
+        raise ValueError("t: expected (N, D) binary activations of one layer, got 1-D values")
+    t_codes, t_counts = row_codes(samples)
     if y_codes.size != t_codes.size:
         raise ValueError(f"labels: {y_codes.size} labels for {t_codes.size} rows; give one "
                          "label per recorded sample")
-    width = t.d if isinstance(t, PackedBits) else int(np.shape(t)[1])
-    alphabets = (2.0**width, float(y_counts.size)) if estimator == "nsb" else None
+    width = samples.d
+    alphabets = (1 << width, int(y_counts.size)) if estimator == "nsb" else None
     counts, t_of, y_of = _joint_cells(t_codes, y_codes, int(y_counts.size))
     i_xt, i_ty = _terms(counts, t_of, y_of, estimator, alphabets)
     low_xt = high_xt = low_ty = high_ty = float("nan")

