@@ -59,7 +59,7 @@ def main():
     print(f"  kernel + packing both sides {ours_pack * 1e3:8.2f} ms   float32 BLAS "
           f"{blas * 1e3:8.2f} ms   ratio {blas / ours_pack:5.1f}x")
 
-    data = datasets.load("digits", seed=0)
+    data = datasets.load("digits", rng=0)
     n = data.x_train.shape[0]
 
     def our_epoch(model, opt, order):  # the inner loop of mi_regimes.bnn.fit
@@ -76,7 +76,7 @@ def main():
             peer.step(data.x_train[idx], data.y_train[idx])
 
     order = np.random.default_rng(1).permutation(n)
-    model = BinaryMLP([64, 256, 256], n_classes=10, seed=0)
+    model = BinaryMLP([64, 256, 256], n_classes=10, rng=0)
     peer = NumpyBNN(model.params, model.buffers, 2, lr=1e-2)
     opt = Adam(model.params, 1e-2, flat=model.flat_parameters())  # as fit does
     # same maths: one shared step from identical weights gives the same weights

@@ -1,7 +1,144 @@
-"""Parallel execution helpers (filled in by the foundation work)."""
+"""Parallel execution: one way to map work over tasks, and one budget of threads.
+
+* :func:`map_tasks` maps a function over tasks in this process, in a process pool, or
+  on a Dask ``distributed.Client`` the caller passes (the engine is the user's; we only
+  submit). Each worker gets its share of the cores (:func:`limit_threads`), so N
+  workers never run N × cores threads of BLAS and Numba fighting over the machine.
+* :func:`limit_threads` sets the thread budget of BLAS (threadpoolctl) and of Numba
+  together, for a block of code or a worker's life.
+* ``N_CHUNKS``: every parallel kernel cuts its work into this fixed number of chunks,
+  so its results never depend on the number of threads.
+
+Results never depend on the number of workers: work is seeded by keys
+(:mod:`mi_regimes._random`), not by who runs it or when.
+"""
 
 from __future__ import annotations
 
-#: Fixed number of work chunks of every parallel kernel: the layout of the work, hence
-#: every result, does not depend on the number of threads.
+import contextlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+__all__ = ["N_CHUNKS", "cpu_count", "limit_threads", "map_tasks", "threads_per_worker"]
+
+#: Fixed number of work chunks of every parallel kernel.
 N_CHUNKS = 16
+
+
+def cpu_count() -> int:
+    """Cores this process may use (the affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def threads_per_worker(workers: int) -> int:
+    """Each of ``workers`` processes' share of the cores (at least 1)."""
+    return max(1, cpu_count() // max(1, workers))
+
+
+@contextlib.contextmanager
+def limit_threads(threads: int):
+    """Limit BLAS and Numba to ``threads`` threads inside the block.
+
+    Parameters
+    ----------
+    threads : int
+        Thread budget (>= 1); Numba is capped at its launch-time maximum.
+    """
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    threads = max(1, int(threads))
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        with threadpool_limits(limits=threads):
+            yield threads
+    finally:
+        numba.set_num_threads(previous)
+
+
+_WORKER_LIMIT = None  # a worker process's limit, kept alive for the process's life
+
+
+def _init_worker(threads: int) -> None:
+    global _WORKER_LIMIT
+    _WORKER_LIMIT = limit_threads(threads)
+    _WORKER_LIMIT.__enter__()
+
+
+def _call_limited(fn: Callable, task, threads: int):
+    """Run ``fn(task)`` under a thread limit (a Dask worker's share of its machine)."""
+    with limit_threads(threads):
+        return fn(task)
+
+
+def map_tasks(fn: Callable, tasks: Iterable, *, jobs: int = 1, client=None,
+              threads: int | None = None) -> Iterator[tuple[int, object]]:
+    """Run ``fn`` on every task; yield ``(index, result)`` as each one finishes.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function (it is pickled for worker processes).
+    tasks : iterable
+        Arguments, one per call.
+    jobs : int
+        Worker processes (1 = in this process, one task after the other). Ignored when
+        ``client`` is given.
+    client : distributed.Client, optional
+        A Dask client: tasks are submitted to its cluster.
+    threads : int, optional
+        BLAS/Numba threads per task; default the worker's share of the cores (all of
+        them in this process with ``jobs=1``).
+
+    Yields
+    ------
+    (int, object)
+        The task's position in ``tasks`` and ``fn``'s result, in completion order.
+        A task's exception is raised here.
+    """
+    tasks = list(tasks)
+    if client is not None:
+        yield from _map_dask(fn, tasks, client, threads)
+        return
+    workers = min(int(jobs), len(tasks)) if tasks else 1
+    if workers <= 1:
+        context = limit_threads(threads) if threads else contextlib.nullcontext()
+        with context:
+            for i, task in enumerate(tasks):
+                yield i, fn(task)
+        return
+    share = threads or threads_per_worker(workers)
+    # spawn, not fork: forking after Numba's or BLAS's threads have started is unsafe
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                               initargs=(share,),
+                               mp_context=multiprocessing.get_context("spawn"))
+    with pool:
+        futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _map_dask(fn, tasks, client, threads):
+    from distributed import as_completed as dask_completed
+
+    share = threads or 1
+    futures = client.map(_call_limited, [fn] * len(tasks), tasks, [share] * len(tasks),
+                         pure=False)
+    index = {f.key: i for i, f in enumerate(futures)}
+    try:
+        for future, result in dask_completed(futures, with_results=True):
+            yield index[future.key], result
+    except BaseException:
+        client.cancel(futures)
+        raise

@@ -168,7 +168,7 @@ def _cmd_estimate(args) -> int:
     from .counting import count_rows, joint_counts
     from .estimators import estimate_counts
     from .information import mutual_information_from_counts
-    from .theory import classify, summarize_counts
+    from .verdicts import classify, summarize_counts
 
     estimators = _estimators(args.estimator)
     if not 0 < args.ci < 1:
@@ -194,7 +194,7 @@ def _cmd_estimate(args) -> int:
                               alphabet_size=alphabet if e == "nsb" else None)
         verdict = classify(summary, e, est.value, tol=args.tol)
         item = {"estimator": e, "entropy_bits": est.value, "stderr": est.stderr,
-                "ci": list(est.ci) if est.ci else None, "verdict": verdict.label,
+                "ci": list(est.ci) if est.ci else None, "verdict": verdict.status,
                 "reason": verdict.reason}
         if joint is not None:
             opts = {"rng": args.seed, "n_boot": args.n_boot} if e == "bootstrap" else {}

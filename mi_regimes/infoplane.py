@@ -9,7 +9,7 @@ each epoch becomes one point of the plane:
   vector of (T, Y), multinomially; marginals follow from the joint, so I(X;T) and I(T;Y)
   move together), and the quantiles of the replicates' deviations from their mean are put
   around the estimate. Bias is not in the bars: that is what the verdict reports;
-* the verdict (reliable / biased / saturated) is :func:`mi_regimes.theory.classify` on
+* the verdict (reliable / biased / saturated) is :func:`mi_regimes.verdicts.classify` on
   the counts of T, the quantity that saturates first.
 
 :func:`detect_compression` then looks for late compression: a decrease of I(X;T) after
@@ -22,10 +22,11 @@ import math
 
 import numpy as np
 
+from ._random import as_seed_sequence, renamed_seed
 from .bits import as_samples, check_labels
 from .counting import row_codes
 from .estimators import estimate_counts, get_estimator
-from .theory import classify, summarize_counts
+from .verdicts import classify, summarize_counts
 
 __all__ = ["PLANE_COLUMNS", "plane_point", "information_plane", "detect_compression"]
 
@@ -143,12 +144,13 @@ def _point(t, labels, estimator, n_boot, ci, rng, tol) -> dict:
         "i_xt_low": float(low_xt), "i_xt_high": float(high_xt), "i_ty": float(i_ty),
         "i_ty_low": float(low_ty), "i_ty_high": float(high_ty),
         "log2_n": math.log2(n) if n > 1 else 0.0, "saturation": summary.saturation,
-        "verdict": verdict.label, "reason": verdict.reason, "estimator": estimator,
+        "verdict": verdict.status, "reason": verdict.reason, "estimator": estimator,
     }
 
 
 def information_plane(recording, estimator: str = "plugin", *, n_boot: int = 200,
-                      ci: float = 0.95, seed: int = 0, tol: float = 0.05, progress: bool = False):
+                      ci: float = 0.95, rng=0, tol: float = 0.05, progress: bool = False,
+                      seed=None):
     """Every recorded (epoch, layer) as a point of the information plane.
 
     Parameters
@@ -161,8 +163,8 @@ def information_plane(recording, estimator: str = "plugin", *, n_boot: int = 200
         Bootstrap replicates per point for the intervals (0 = none).
     ci : float
         Interval level.
-    seed : int
-        Seed of the intervals; per-point seeds are spawned from it.
+    rng : int or SeedSequence
+        Seed of the intervals; each point's seed derives from it and the point's key.
     tol : float
         Tolerance of the verdicts.
     progress : bool
@@ -185,7 +187,9 @@ def information_plane(recording, estimator: str = "plugin", *, n_boot: int = 200
     _check_point_options(estimator, ci, n_boot)
     labels = _label_codes(recording.labels)
     n_layers = len(recording.layers[0])
-    seeds = np.random.SeedSequence(seed).spawn(len(recording.epochs) * n_layers)
+    rng = renamed_seed(rng, seed, "information_plane", default=0)
+    seeds = np.random.SeedSequence(as_seed_sequence(rng).entropy).spawn(
+        len(recording.epochs) * n_layers)
     rows = []
     bar = tqdm(total=len(seeds), desc="information plane", disable=not progress)
     for s, (epoch, snapshot) in enumerate(zip(recording.epochs, recording.layers, strict=True)):

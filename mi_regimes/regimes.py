@@ -4,38 +4,39 @@ For every cell (source, N, D) the engine draws ``reps`` samples, counts each sam
 runs every estimator on those counts, and summarises against the known entropy: bias,
 relative bias, RMSE, CI coverage, the fraction of replicates that saturate (all N rows
 distinct), the exact E[Ĥ] where theory has it, the observable verdict of
-:func:`mi_regimes.theory.classify` (the most common one over replicates) and the *true*
+:func:`mi_regimes.verdicts.classify` (the most common one over replicates) and the *true*
 category it should agree with (from the exact E[Ĥ] for plug-in and Miller–Madow, from
 the Monte Carlo mean otherwise).
 
-Seeds: one ``SeedSequence`` per cell, spawned from ``seed`` in a fixed cell order, so the
-table does not depend on ``jobs``.
+Seeds: each cell's samples, and each estimator's own randomness in it, are seeded from
+the master ``rng`` and the cell's key (family, parameters, D, N; see
+:mod:`mi_regimes._random`), so the table does not depend on ``jobs`` or on the Dask
+cluster, and adding a cell, an N, a D or an estimator changes no other number.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import multiprocessing
-import os
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ._parallel import map_tasks
+from ._random import as_seed_sequence, generator_for_key, renamed_seed
+from ._validation import check_fraction, check_int
 from .counting import count_words
 from .estimators import ESTIMATORS, estimate_counts
 from .sources import FAMILIES, make
 from .theory import (
     THEORY_ESTIMATORS,
-    CountSummary,
-    classify,
     expected_entropy,
     expected_observed,
     saturation_probability,
     variance_entropy,
 )
+from .verdicts import DEFAULT_TOL, CountSummary, classify, is_saturated
 
 __all__ = ["run_grid", "DEFAULT_N", "DEFAULT_D", "DEFAULT_ESTIMATORS", "COLUMNS",
            "true_category", "confusion_table"]
@@ -49,7 +50,6 @@ COLUMNS = (
     "bias", "rel_bias", "rmse", "coverage", "saturated_frac", "mean_k_obs", "expected",
     "p_saturation", "verdict", "verdict_share", "truth", "reps", "method", "params",
 )
-SATURATION_TOL = 0.02
 
 
 @dataclass(frozen=True)
@@ -65,22 +65,29 @@ class _Cell:
     tol: float
     seed: np.random.SeedSequence
 
+    @property
+    def key(self) -> str:
+        """Names the cell: its seeds derive from this, not from its place in the grid."""
+        params = json.dumps(dict(self.params), sort_keys=True)
+        return f"{self.family}|{params}|d={self.d}|n={self.n}"
 
-def true_category(rel_error: float, plugin_saturation: float, tol: float,
-                  saturation_tol: float = SATURATION_TOL) -> str:
+
+def true_category(rel_error: float, plugin_mean_bits: float, n: int, tol: float) -> str:
     """The category a verdict should reproduce, from the *true* relative error.
 
     ``reliable`` if |E[Ĥ] - H| / H <= tol; otherwise ``saturated`` if the mean plug-in
-    sits within ``saturation_tol`` of log2 N, else ``biased``.
+    is saturated (:func:`mi_regimes.verdicts.is_saturated`), else ``biased``.
     """
     if rel_error <= tol:
         return "reliable"
-    return "saturated" if plugin_saturation >= 1 - saturation_tol else "biased"
+    return "saturated" if is_saturated(plugin_mean_bits, n) else "biased"
 
 
 def _run_cell(cell: _Cell) -> list[dict]:
     source = make(cell.family, cell.d, **dict(cell.params))
-    rng = np.random.default_rng(cell.seed)
+    rng = generator_for_key(cell.seed, cell.key + "|samples")
+    estimator_rngs = {e: generator_for_key(cell.seed, f"{cell.key}|{e}")
+                      for e in cell.estimators}
     h_true = source.entropy
     n = cell.n
     log2_n = math.log2(n)
@@ -89,7 +96,7 @@ def _run_cell(cell: _Cell) -> list[dict]:
     has_ci = dict.fromkeys(cell.estimators, False)
     verdicts = {e: [] for e in cell.estimators}
     k_obs = np.empty(cell.reps)
-    plugin_ratio = np.empty(cell.reps)
+    plugin_values = np.empty(cell.reps)
     alphabet = 1 << cell.d
     for r in range(cell.reps):
         packed = source.sample_packed(n, rng)  # a temporary: counting may consume it
@@ -98,14 +105,14 @@ def _run_cell(cell: _Cell) -> list[dict]:
         summary = CountSummary(n, int(counts.size), int(np.count_nonzero(counts == 1)),
                                int(np.count_nonzero(counts == 2)), h_plugin)
         k_obs[r] = counts.size
-        plugin_ratio[r] = h_plugin / log2_n if n > 1 else 0.0
+        plugin_values[r] = h_plugin
         for e in cell.estimators:
             if e == "plugin":
                 est = h_plugin
                 ci = None
             else:
                 res = estimate_counts(
-                    counts, e, rng=rng, n_boot=cell.n_boot, ci=cell.ci,
+                    counts, e, rng=estimator_rngs[e], n_boot=cell.n_boot, ci=cell.ci,
                     alphabet_size=alphabet if e == "nsb" else None,
                 )
                 est, ci = res.value, res.ci
@@ -113,7 +120,7 @@ def _run_cell(cell: _Cell) -> list[dict]:
             if ci is not None:
                 has_ci[e] = True
                 covered[e][r] = ci[0] <= h_true <= ci[1]
-            verdicts[e].append(classify(summary, e, est, cell.tol, SATURATION_TOL).label)
+            verdicts[e].append(classify(summary, e, est, cell.tol).status)
     p_sat = saturation_probability(source, n).value
     rows = []
     for e in cell.estimators:
@@ -135,7 +142,7 @@ def _run_cell(cell: _Cell) -> list[dict]:
             "saturated_frac": float(np.mean(k_obs == n)), "mean_k_obs": float(k_obs.mean()),
             "expected": exact,
             "p_saturation": p_sat, "verdict": label, "verdict_share": count / cell.reps,
-            "truth": true_category(truth_rel, float(plugin_ratio.mean()), cell.tol),
+            "truth": true_category(truth_rel, float(plugin_values.mean()), n, cell.tol),
             "reps": cell.reps, "method": "monte carlo", "params": _params_json(source),
         })
     return rows
@@ -159,7 +166,7 @@ def _exact_cell(cell: _Cell) -> list[dict]:
         mean = expected_entropy(source, n, e)
         bias = mean - h_true
         rel = bias / h_true if h_true > 0 else 0.0
-        truth = true_category(abs(rel), plugin_mean / math.log2(n), cell.tol)
+        truth = true_category(abs(rel), plugin_mean, n, cell.tol)
         rows.append({
             "source": str(source), "family": cell.family, "d": cell.d, "n": n,
             "log2_n": math.log2(n), "estimator": e, "h_true": h_true,
@@ -172,24 +179,21 @@ def _exact_cell(cell: _Cell) -> list[dict]:
     return rows
 
 
-def _init_worker() -> None:
-    # one Numba thread per worker process: the pool already uses every core
-    import numba
-
-    numba.set_num_threads(1)
-
-
 def _check_values(name: str, values, low: int) -> tuple[int, ...]:
+    if isinstance(values, str) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name}: expected a sequence of integers, got {values!r}")
     try:
-        out = tuple(int(v) for v in values)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name}: expected a sequence of integers") from exc
+        out = tuple(check_int(name, v, low) for v in values)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: every value must be an integer >= {low}, got "
+                         f"{list(values)}") from None
     if not out:
         raise ValueError(f"{name}: empty; give at least one value")
-    if any(v < low for v in out) or any(float(v) != float(w) for v, w in zip(out, values,
-                                                                            strict=True)):
-        raise ValueError(f"{name}: every value must be an integer >= {low}, got {list(values)}")
     return out
+
+
+def _grid_cell_rows(cell: _Cell) -> list[dict]:
+    return _run_cell(cell) if cell.estimators else []
 
 
 def run_grid(
@@ -199,14 +203,16 @@ def run_grid(
     d_values=DEFAULT_D,
     estimators=DEFAULT_ESTIMATORS,
     reps: int = 100,
-    seed: int = 0,
+    rng=0,
     jobs: int = 1,
     *,
     n_boot: int = 200,
     ci: float = 0.95,
-    tol: float = 0.05,
+    tol: float = DEFAULT_TOL,
     progress: bool = True,
     exact: bool = False,
+    client=None,
+    seed=None,
 ):
     """Run the Monte Carlo grid over (N, D) and return a tidy table.
 
@@ -222,8 +228,8 @@ def run_grid(
         Names from :data:`mi_regimes.ESTIMATORS`.
     reps : int
         Replicates per cell (>= 2).
-    seed : int
-        Master seed; per-cell seeds are spawned from it.
+    rng : int, SeedSequence or None
+        Master seed; each cell's seeds derive from it and the cell's key.
     jobs : int
         Worker processes (1 = in this process). Results do not depend on it.
     n_boot : int
@@ -239,6 +245,10 @@ def run_grid(
         from theory instead of sampling (``method == "exact"``; ``std`` is Basharin's
         asymptotic s.d., ``saturated_frac`` the all-distinct probability). Other
         estimators are still simulated.
+    client : distributed.Client, optional
+        Run the cells on this Dask cluster instead (``jobs`` is then ignored).
+    seed : int, optional
+        Deprecated name of ``rng``.
 
     Returns
     -------
@@ -255,7 +265,9 @@ def run_grid(
     (5.7657, 'biased')
     """
     import pandas as pd
+    from tqdm.auto import tqdm
 
+    rng = renamed_seed(rng, seed, "run_grid", default=0)
     if source_family not in FAMILIES:
         raise ValueError(f"source_family: unknown family {source_family!r}; choose one of "
                          f"{', '.join(FAMILIES)}")
@@ -269,54 +281,36 @@ def run_grid(
     if unknown or not estimators:
         raise ValueError(f"estimators: unknown {unknown or 'none given'}; choose from "
                          f"{', '.join(ESTIMATORS)}")
-    if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 2:
-        raise ValueError(f"reps: need an integer >= 2 replicates per cell, got {reps!r}")
-    if isinstance(jobs, bool) or not isinstance(jobs, int | np.integer) or jobs < 1:
-        raise ValueError(f"jobs: need an integer >= 1, got {jobs!r}")
-    if not 0 < tol < 1:
-        raise ValueError(f"tol: relative tolerance must lie in (0, 1), got {tol}")
+    reps = check_int("reps", reps, 2)
+    jobs = check_int("jobs", jobs, 1)
+    tol = check_fraction("tol", tol)
+    ci = check_fraction("ci", ci)
+    n_boot = check_int("n_boot", n_boot, 1)
+    master = as_seed_sequence(rng)
     make(source_family, d_values[0], **params)  # validates params before any work
+    params = {**FAMILIES[source_family][1], **params}  # defaults filled in: a canonical key
 
-    keys = [(d, n) for d in d_values for n in n_values]
-    seeds = np.random.SeedSequence(seed).spawn(len(keys))
-    cells = [_Cell(source_family, tuple(sorted(params.items())), d, n, estimators, int(reps),
-                   int(n_boot), float(ci), float(tol), s) for (d, n), s in zip(keys, seeds,
-                                                                                strict=True)]
-    # biggest cells first, so parallel workers finish together; results keep cell order
-    order = sorted(range(len(cells)), key=lambda i: -cells[i].n * (1 + cells[i].d / 64))
-    results: list = [None] * len(cells)
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(cells), desc=f"{source_family} grid", unit="cell",
-               disable=not progress)
+    cells = [_Cell(source_family, tuple(sorted(params.items())), d, n, estimators, reps,
+                   n_boot, ci, tol, master) for d in d_values for n in n_values]
+    exact_rows = [[] for _ in cells]
     if exact:
         theory_est = tuple(e for e in estimators if e in THEORY_ESTIMATORS)
-        simulated = tuple(e for e in estimators if e not in THEORY_ESTIMATORS)
         exact_rows = [_exact_cell(replace(c, estimators=theory_est)) for c in cells]
-        cells = [replace(c, estimators=simulated) for c in cells]
-    if exact and not cells[0].estimators:
-        bar.update(len(cells))
-    elif jobs == 1:
-        for i in order:
-            results[i] = _run_cell(cells[i])
+        cells = [replace(c, estimators=tuple(e for e in estimators
+                                             if e not in THEORY_ESTIMATORS)) for c in cells]
+    # biggest cells first, so parallel workers finish together; results keep cell order
+    order = sorted(range(len(cells)), key=lambda i: -cells[i].n * (1 + cells[i].d / 64))
+    results: list = [[] for _ in cells]
+    with tqdm(total=len(cells), desc=f"{source_family} grid", unit="cell",
+              disable=not progress) as bar:
+        for j, rows in map_tasks(_grid_cell_rows, [cells[i] for i in order], jobs=jobs,
+                                 client=client):
+            results[order[j]] = rows
             bar.update()
-    else:
-        workers = min(int(jobs), os.cpu_count() or 1, len(cells))
-        # spawn, not fork: forking after Numba's OpenMP threads have run is unsafe
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 mp_context=context) as pool:
-            for i, rows in zip(order, pool.map(_run_cell, [cells[i] for i in order]),
-                               strict=True):
-                results[i] = rows
-                bar.update()
-    bar.close()
-    if exact:
-        results = [ex + (sim or []) for ex, sim in zip(exact_rows, results, strict=True)]
-        # keep the caller's estimator order within each cell
-        rank = {e: i for i, e in enumerate(estimators)}
-        results = [sorted(rows, key=lambda r: rank[r["estimator"]]) for rows in results]
-    return pd.DataFrame([row for rows in results for row in rows], columns=list(COLUMNS))
+    rank = {e: i for i, e in enumerate(estimators)}  # the caller's order within a cell
+    rows = [row for ex, sim in zip(exact_rows, results, strict=True)
+            for row in sorted(ex + sim, key=lambda r: rank[r["estimator"]])]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
 def confusion_table(table):

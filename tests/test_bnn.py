@@ -6,9 +6,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mi_regimes.bnn import BinaryMLP, Recorder, binary_sign, datasets, fit, load_recording
+from mi_regimes.bnn import (
+    Adam,
+    BinaryMLP,
+    Recorder,
+    binary_sign,
+    datasets,
+    fit,
+    load_recording,
+    log_spaced_epochs,
+)
 from mi_regimes.bnn.kernels import sign_pack, xnor_matmul, xnor_matmul_masked
-from mi_regimes.bnn.training import Adam, log_spaced_epochs
 
 
 def packed(z):
@@ -51,7 +59,7 @@ def test_xnor_large_matches_blas():
 @pytest.mark.parametrize("widths", [[5, 7, 6], [70, 65, 3, 9]])
 def test_gradients_match_plain_reference(widths, binarize_input):
     rng = np.random.default_rng(1)
-    model = BinaryMLP(widths, n_classes=3, binarize_input=binarize_input, seed=4)
+    model = BinaryMLP(widths, n_classes=3, binarize_input=binarize_input, rng=4)
     for k in model.params:  # non-trivial batch-norm parameters
         if k.startswith(("gamma", "beta")):
             model.params[k] = rng.uniform(0.5, 1.5, model.params[k].shape).astype(np.float32)
@@ -70,7 +78,7 @@ def test_gradients_match_plain_reference(widths, binarize_input):
 
 def test_dropout_gradients_match_plain_reference():
     widths = [6, 10, 8]
-    model = BinaryMLP(widths, n_classes=4, dropout=0.3, seed=2)
+    model = BinaryMLP(widths, n_classes=4, dropout=0.3, rng=2)
     x = np.random.default_rng(3).random((9, 6)).astype(np.float32)
     y = np.arange(9) % 4
     _, cache = model.forward(x, train=True, rng=np.random.default_rng(5))
@@ -82,7 +90,7 @@ def test_dropout_gradients_match_plain_reference():
 
 def test_eval_forward_and_activations_match_reference():
     rng = np.random.default_rng(8)
-    model = BinaryMLP([20, 130, 70], n_classes=5, seed=1)
+    model = BinaryMLP([20, 130, 70], n_classes=5, rng=1)
     for key in model.buffers:
         model.buffers[key] = rng.uniform(0.5, 2, model.buffers[key].shape).astype(np.float32)
     x = rng.random((40, 20)).astype(np.float32)
@@ -132,7 +140,7 @@ def test_tishby12_facts():
 @pytest.mark.parametrize("name,shape,n_classes", [
     ("tishby12", 12, 2), ("digits", 64, 10), ("mnist1d", 40, 10), ("mnist5k", 784, 10)])
 def test_datasets_load_stratified(name, shape, n_classes):
-    data = datasets.load(name, seed=0)
+    data = datasets.load(name, rng=0)
     n = data.x_train.shape[0] + data.x_test.shape[0]
     assert data.x_train.shape[1] == shape and data.n_classes == n_classes
     assert data.x_train.dtype == np.float32 and data.y_train.dtype == np.int64
@@ -140,15 +148,15 @@ def test_datasets_load_stratified(name, shape, n_classes):
     share_train = np.bincount(data.y_train) / data.y_train.size
     share_test = np.bincount(data.y_test) / data.y_test.size
     np.testing.assert_allclose(share_train, share_test, atol=0.01)
-    again = datasets.load(name, seed=0)
+    again = datasets.load(name, rng=0)
     np.testing.assert_array_equal(data.x_test, again.x_test)
-    assert not np.array_equal(datasets.load(name, seed=1).x_test, data.x_test)
+    assert not np.array_equal(datasets.load(name, rng=1).x_test, data.x_test)
 
 
 def test_digits_reaches_95_percent():
-    data = datasets.load("digits", seed=0)
-    model = BinaryMLP([64, 256, 256], n_classes=10, seed=0)
-    history = fit(model, data, epochs=20, batch_size=64, lr=1e-2, seed=0)
+    data = datasets.load("digits", rng=0)
+    model = BinaryMLP([64, 256, 256], n_classes=10, rng=0)
+    history = fit(model, data, epochs=20, batch_size=64, lr=1e-2, rng=0)
     assert history.test_acc[-1] >= 0.95
     assert np.mean(model.predict(data.x_test) == data.y_test) == history.test_acc[-1]
     for k, w in model.params.items():
@@ -157,11 +165,11 @@ def test_digits_reaches_95_percent():
 
 
 def test_reproducible_with_seed():
-    data = datasets.load("tishby12", seed=0)
+    data = datasets.load("tishby12", rng=0)
     runs = []
     for _ in range(2):
-        model = BinaryMLP([12, 20, 10], n_classes=2, dropout=0.1, seed=3)
-        fit(model, data, epochs=2, batch_size=32, lr=1e-2, seed=7, label_noise=0.1)
+        model = BinaryMLP([12, 20, 10], n_classes=2, dropout=0.1, rng=3)
+        fit(model, data, epochs=2, batch_size=32, lr=1e-2, rng=7, label_noise=0.1)
         runs.append(model)
     for k in runs[0].params:
         np.testing.assert_array_equal(runs[0].params[k], runs[1].params[k])
@@ -171,12 +179,12 @@ def test_reproducible_with_seed():
 
 
 def test_regularisers_and_early_stopping():
-    data = datasets.load("digits", seed=0)
-    y = datasets.corrupt_labels(data.y_train, 0.25, 10, seed=1)
+    data = datasets.load("digits", rng=0)
+    y = datasets.corrupt_labels(data.y_train, 0.25, 10, rng=1)
     assert np.sum(y != data.y_train) == round(0.25 * data.y_train.size)
-    model = BinaryMLP([64, 64], n_classes=10, dropout=0.2, seed=0)
+    model = BinaryMLP([64, 64], n_classes=10, dropout=0.2, rng=0)
     h = fit(model, data, epochs=60, lr=5e-2, lr_schedule="constant", weight_decay=1e-3,
-            label_noise=0.3, validation=0.2, patience=2, seed=0)
+            label_noise=0.3, validation=0.2, patience=2, rng=0)
     assert h.stopped_early and len(h.epoch) < 60 and len(h.val_loss) == len(h.epoch)
     assert h.test_acc[-1] > 0.5
 
@@ -184,9 +192,9 @@ def test_regularisers_and_early_stopping():
 def test_recorder_snapshots_and_round_trip(tmp_path):
     assert log_spaced_epochs(100, 10)[0] == 0 and log_spaced_epochs(100, 10)[-1] == 100
     assert len(log_spaced_epochs(1000)) > 80
-    data = datasets.load("tishby12", seed=0)
-    model = BinaryMLP([12, 24, 70], n_classes=2, seed=0)
-    h = fit(model, data, epochs=6, batch_size=64, lr=1e-2, seed=0, record=Recorder(n=4))
+    data = datasets.load("tishby12", rng=0)
+    model = BinaryMLP([12, 24, 70], n_classes=2, rng=0)
+    h = fit(model, data, epochs=6, batch_size=64, lr=1e-2, rng=0, record=Recorder(n=4))
     rec = h.recording
     assert rec.epochs[0] == 0 and rec.epochs[-1] == 6 and len(rec.epochs) == len(rec.layers)
     last = rec.layers[-1]
@@ -196,7 +204,7 @@ def test_recorder_snapshots_and_round_trip(tmp_path):
     assert rec.metrics[-1]["test_acc"] == pytest.approx(h.test_acc[-1])
     path = rec.save(str(tmp_path / "run.npz"))
     back = load_recording(path)
-    assert back.epochs == rec.epochs and back.header["seed"] == 0
+    assert back.epochs == rec.epochs and back.header["rng"] == 0
     assert back.header["config"]["widths"] == [12, 24, 70] and "numba" in back.header["versions"]
     for s in range(len(rec.epochs)):
         for a, b in zip(rec.layers[s], back.layers[s], strict=True):
@@ -230,7 +238,7 @@ def test_bad_configuration(call, err, match):
 
 
 def test_batch_norm_needs_two_samples_and_stats_update():
-    model = BinaryMLP([3, 4], 2, seed=0)
+    model = BinaryMLP([3, 4], 2, rng=0)
     before = model.buffers["mean1"].copy()
     model.forward(np.random.default_rng(0).random((8, 3)), train=True)
     assert not np.array_equal(before, model.buffers["mean1"])
@@ -238,7 +246,7 @@ def test_batch_norm_needs_two_samples_and_stats_update():
 
 
 def test_backward_into_a_reused_gradient_buffer_matches_a_fresh_one():
-    model = BinaryMLP([12, 16, 8], n_classes=3, seed=1)
+    model = BinaryMLP([12, 16, 8], n_classes=3, rng=1)
     rng = np.random.default_rng(2)
     x, y = rng.random((20, 12)).astype(np.float32), rng.integers(0, 3, 20)
     _, cache = model.forward(x, train=True)
@@ -252,7 +260,7 @@ def test_backward_into_a_reused_gradient_buffer_matches_a_fresh_one():
 
 
 def test_backward_rejects_gradients_of_another_model():
-    a, b = BinaryMLP([4, 6], n_classes=2, seed=0), BinaryMLP([4, 6], n_classes=2, seed=1)
+    a, b = BinaryMLP([4, 6], n_classes=2, rng=0), BinaryMLP([4, 6], n_classes=2, rng=1)
     x = np.zeros((3, 4), np.float32)
     _, cache = a.forward(x, train=True)
     with pytest.raises(ValueError, match="out: expected gradients from this model"):
@@ -262,7 +270,7 @@ def test_backward_rejects_gradients_of_another_model():
 def test_adam_one_call_equals_the_per_parameter_path():
     rng = np.random.default_rng(3)
     x, y = rng.random((16, 10)).astype(np.float32), rng.integers(0, 3, 16)
-    models = [BinaryMLP([10, 12, 8], n_classes=3, seed=5) for _ in range(2)]
+    models = [BinaryMLP([10, 12, 8], n_classes=3, rng=5) for _ in range(2)]
     flat_opt = Adam(models[0].params, 0.05, weight_decay=0.1,
                     flat=models[0].flat_parameters())
     dict_opt = Adam(models[1].params, 0.05, weight_decay=0.1)
@@ -273,3 +281,84 @@ def test_adam_one_call_equals_the_per_parameter_path():
             opt.step(model.params, grads if opt is flat_opt else dict(grads))
     for k in models[0].params:
         np.testing.assert_array_equal(models[0].params[k], models[1].params[k], err_msg=k)
+
+
+def test_saved_model_reloads_bit_identical(tmp_path):
+    data = datasets.load("digits", rng=0)
+    model = BinaryMLP([64, 40, 30], n_classes=10, dropout=0.1, rng=3)
+    fit(model, data, epochs=2, batch_size=64, lr=1e-2, rng=1)
+    back = BinaryMLP.load(model.save(tmp_path / "model.npz"))
+    assert back.get_config() == model.get_config()
+    np.testing.assert_array_equal(back.predict(data.x_test), model.predict(data.x_test))
+    np.testing.assert_array_equal(back.forward(data.x_test)[0], model.forward(data.x_test)[0])
+    for a, b in zip(back.activations(data.x_train), model.activations(data.x_train),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert BinaryMLP.from_config(model.get_config()).widths == [64, 40, 30]
+
+
+def test_unknown_versions_are_refused(tmp_path):
+    import json
+
+    data = datasets.load("tishby12", rng=0)
+    model = BinaryMLP([12, 6], n_classes=2, rng=0)
+    rec = fit(model, data, epochs=2, record=Recorder(n_snapshots=2)).recording
+    path = rec.save(tmp_path / "rec.npz")
+    with np.load(path) as f:
+        arrays = dict(f)
+    for version in (1, 3):
+        header = json.loads(str(arrays["header"]))
+        header["version"] = version
+        np.savez(tmp_path / "old.npz", **{**arrays, "header": np.array(json.dumps(header))})
+        with pytest.raises(ValueError, match=f"recording format version {version} is not"):
+            load_recording(tmp_path / "old.npz")
+    np.savez(tmp_path / "v0.npz", epochs=np.arange(3), labels=np.zeros(3))  # no header
+    with pytest.raises(ValueError, match="not a mi_regimes recording"):
+        load_recording(tmp_path / "v0.npz")
+    saved = model.save(tmp_path / "m.npz")
+    with np.load(saved) as f:
+        arrays = dict(f)
+    header = json.loads(str(arrays["header"]))
+    header["version"] = 9
+    np.savez(tmp_path / "m9.npz", **{**arrays, "header": np.array(json.dumps(header))})
+    with pytest.raises(ValueError, match="version 9 is not supported"):
+        BinaryMLP.load(tmp_path / "m9.npz")
+
+
+def test_fit_is_train_step_in_a_loop():
+    from mi_regimes.bnn import train_step
+
+    data = datasets.load("tishby12", rng=0)
+    a, b = BinaryMLP([12, 10, 5], n_classes=2, rng=2), BinaryMLP([12, 10, 5], 2, rng=2)
+    fit(a, data, epochs=1, batch_size=256, lr=1e-2, rng=5, lr_schedule="constant")
+    shuffle_seed = np.random.SeedSequence(5).spawn(3)[0]
+    order = np.random.default_rng(shuffle_seed).permutation(data.y_train.size)
+    opt = Adam(b.params, 1e-2, flat=b.flat_parameters())
+    for start in range(0, order.size - 1, 256):
+        idx = order[start:start + 256]
+        train_step(b, data.x_train[idx], data.y_train[idx], opt)
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k], err_msg=k)
+    with pytest.raises(ValueError, match="yb: labels must lie in 0..1"):
+        train_step(b, data.x_train[:4], np.array([0, 1, 2, 0]), opt)
+
+
+def test_recorder_keeps_clean_and_noisy_accuracy_and_test_inputs():
+    data = datasets.load("tishby12", rng=0)
+    model = BinaryMLP([12, 8], n_classes=2, rng=0)
+    x_all, y_all = datasets.tishby12()
+    h = fit(model, data, epochs=3, label_noise=0.3, rng=0,
+            record=Recorder(n_snapshots=3, extra={"population": (x_all, y_all)}))
+    rec = h.recording
+    assert set(rec.sets) == {"train", "test", "population"}
+    train = rec.sets["train"]
+    np.testing.assert_array_equal(train.labels, data.y_train)
+    assert np.mean(train.noisy_labels != train.labels) == pytest.approx(0.3, abs=1e-3)
+    last = rec.metrics[-1]
+    acc_clean = np.mean(model.predict(data.x_train) == data.y_train)
+    acc_noisy = np.mean(model.predict(data.x_train) == train.noisy_labels)
+    assert last["train_acc"] == pytest.approx(acc_clean)
+    assert last["train_acc_noisy"] == pytest.approx(acc_noisy)
+    assert h.train_acc[-1] == pytest.approx(acc_clean)
+    assert rec.sets["population"].snapshots[-1][0].n == 4096
+    assert rec.sets["test"].snapshots[-1][0].n == data.x_test.shape[0]

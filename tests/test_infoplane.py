@@ -36,12 +36,12 @@ def test_saturated_layer_is_flagged():
 
 @pytest.fixture(scope="module")
 def plane():
-    data = datasets.load("tishby12", seed=0)
-    model = BinaryMLP([12, 8, 4], n_classes=2, seed=0)
-    history = fit(model, data, epochs=12, batch_size=64, lr=5e-3, seed=0,
+    data = datasets.load("tishby12", rng=0)
+    model = BinaryMLP([12, 8, 4], n_classes=2, rng=0)
+    history = fit(model, data, epochs=12, batch_size=64, lr=5e-3, rng=0,
                   record=Recorder(n=6))
     return history.recording, infoplane.information_plane(history.recording, n_boot=40,
-                                                          seed=3)
+                                                          rng=3)
 
 
 def test_information_plane_table(plane):
@@ -52,7 +52,7 @@ def test_information_plane_table(plane):
     assert (table["i_ty"] <= table["i_xt"] + 1e-9).all()  # plug-in I(T;Y) <= H(T)
     assert (table["i_xt_low"] <= table["i_xt"]).all() and (table["i_xt"] <= table["i_xt_high"]
                                                             ).all()
-    again = infoplane.information_plane(recording, n_boot=40, seed=3)
+    again = infoplane.information_plane(recording, n_boot=40, rng=3)
     pd.testing.assert_frame_equal(table, again)
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import mi_regimes as mr
 from mi_regimes.estimators import estimate_counts
 from mi_regimes.infoplane import plane_point
-from mi_regimes.theory import assess
+from mi_regimes.verdicts import assess
 
 RNG = np.random.default_rng(2024)
 # 300 rows of 11 bits drawn from 40 distinct rows: coincidences, so every estimator works

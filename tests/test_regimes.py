@@ -11,7 +11,7 @@ from mi_regimes import regimes
 def small_grid():
     return regimes.run_grid(n_values=[16, 256, 4096], d_values=[2, 10, 40],
                             estimators=["plugin", "miller_madow", "bootstrap", "nsb"],
-                            reps=12, seed=3, progress=False)
+                            reps=12, rng=3, progress=False)
 
 
 def test_columns_and_shape(small_grid):
@@ -41,12 +41,32 @@ def test_values_make_sense(small_grid):
 
 
 def test_same_numbers_whatever_the_number_of_workers():
-    kwargs = dict(n_values=[32, 1024], d_values=[3, 12, 30], reps=6, seed=11, progress=False)
+    kwargs = dict(n_values=[32, 1024], d_values=[3, 12, 30], reps=6, rng=11, progress=False)
     one = regimes.run_grid(**kwargs, jobs=1)
     two = regimes.run_grid(**kwargs, jobs=2)
     pd.testing.assert_frame_equal(one, two)
-    other = regimes.run_grid(**{**kwargs, "seed": 12})
+    other = regimes.run_grid(**{**kwargs, "rng": 12})
     assert not np.allclose(one["mean"], other["mean"])
+
+
+def test_adding_cells_or_estimators_changes_no_other_number():
+    kwargs = dict(reps=5, rng=4, progress=False)
+    small = regimes.run_grid(n_values=[64], d_values=[6], estimators=["bootstrap"], **kwargs)
+    big = regimes.run_grid(n_values=[16, 64, 256], d_values=[2, 6],
+                           estimators=["plugin", "miller_madow", "bootstrap"], **kwargs)
+    same = big[(big.n == 64) & (big.d == 6) & (big.estimator == "bootstrap")]
+    pd.testing.assert_frame_equal(small.reset_index(drop=True), same.reset_index(drop=True))
+
+
+def test_dask_local_cluster_gives_the_same_table():
+    distributed = pytest.importorskip("distributed")
+    kwargs = dict(n_values=[32, 256], d_values=[4, 20], reps=4, rng=2, progress=False)
+    local = regimes.run_grid(**kwargs)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        on_dask = regimes.run_grid(**kwargs, client=client)
+    pd.testing.assert_frame_equal(local, on_dask)
 
 
 @pytest.mark.parametrize("kwargs,match", [

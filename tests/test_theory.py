@@ -8,6 +8,7 @@ import mi_regimes as mr
 from mi_regimes import regimes
 from mi_regimes import sources as S
 from mi_regimes import theory as T
+from mi_regimes import verdicts as V
 from mi_regimes.counting import count_rows
 from mi_regimes.estimators import estimate_counts
 
@@ -121,12 +122,12 @@ def test_saturation_boundary():
 
 
 def test_classify_reasons():
-    v = T.classify(T.summarize_counts([1] * 996 + [2, 2]))
-    assert v.label == "saturated" and "998 of 1000 rows distinct" in v.reason
-    assert T.classify(T.summarize_counts([250] * 4)).label == "reliable"
-    assert T.classify(T.summarize_counts([3, 1, 1, 2, 1, 2, 1, 1, 2, 1])).label == "biased"
+    v = V.classify(V.summarize_counts([1] * 996 + [2, 2]))
+    assert v.status == "saturated" and "998 of 1000 rows distinct" in v.reason
+    assert V.classify(V.summarize_counts([250] * 4)).status == "reliable"
+    assert V.classify(V.summarize_counts([3, 1, 1, 2, 1, 2, 1, 1, 2, 1])).status == "biased"
     with pytest.raises(ValueError, match="tol"):
-        T.classify(T.summarize_counts([2, 2]), tol=0)
+        V.classify(V.summarize_counts([2, 2]), tol=0)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +140,7 @@ def test_classify_reasons():
 def test_verdict_confusion_table(family, params, d_values):
     """The observable verdict agrees with the true category in >= 95 % of cells."""
     table = regimes.run_grid(family, params, n_values=[2**k for k in range(4, 17, 2)],
-                             d_values=list(d_values), reps=20, seed=1, progress=False)
+                             d_values=list(d_values), reps=20, rng=1, progress=False)
     for est, sub in table.groupby("estimator"):
         tab = regimes.confusion_table(sub)
         assert tab.attrs["agreement"] >= 0.95, (est, tab)
@@ -158,7 +159,7 @@ def test_bad_arguments(call, err, match):
 
 def test_assess_combines_estimate_and_verdict(rng):
     x = rng.integers(0, 2, size=(4000, 3))
-    est, verdict = T.assess(x, "bootstrap", rng=0, n_boot=100)
-    assert verdict.label == "reliable" and est.ci is not None and est.n == 4000
-    est, verdict = T.assess(rng.integers(0, 2, size=(500, 50)), "miller_madow")
-    assert verdict.label == "saturated" and "500 of 500" in verdict.reason
+    est, verdict = V.assess(x, "bootstrap", rng=0, n_boot=100)
+    assert verdict.status == "reliable" and est.ci is not None and est.n == 4000
+    est, verdict = V.assess(rng.integers(0, 2, size=(500, 50)), "miller_madow")
+    assert verdict.status == "saturated" and "500 of 500" in verdict.reason

@@ -19,7 +19,11 @@ from itertools import combinations
 
 import numpy as np
 
-__all__ = ["Dataset", "NAMES", "tishby12", "load", "stratified_split", "corrupt_labels"]
+from .._random import as_generator, renamed_seed
+from .._validation import check_float, check_fraction
+
+__all__ = ["Dataset", "NAMES", "tishby12", "load", "stratified_split", "stratified_indices",
+           "corrupt_labels"]
 
 NAMES = ("tishby12", "digits", "mnist1d", "mnist5k")
 
@@ -106,9 +110,16 @@ def tishby12() -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
-    """Split so that each class keeps its share in train and test; fixed by ``seed``."""
-    rng = np.random.default_rng(seed)
+def stratified_indices(y: np.ndarray, test_fraction: float, rng=0
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a split in which each class keeps its share; fixed by ``rng``.
+
+    Returns
+    -------
+    train_idx, test_idx : numpy.ndarray
+        Sorted int64 indices into ``y``.
+    """
+    rng = as_generator(rng)
     test = []
     for c in np.unique(y):
         members = np.flatnonzero(y == c)
@@ -117,7 +128,13 @@ def stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: i
     test_idx = np.sort(np.concatenate(test))
     mask = np.ones(y.size, bool)
     mask[test_idx] = False
-    return x[mask], y[mask], x[test_idx], y[test_idx]
+    return np.flatnonzero(mask), test_idx
+
+
+def stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, rng=0):
+    """Split so that each class keeps its share in train and test; fixed by ``rng``."""
+    train, test = stratified_indices(y, test_fraction, rng)
+    return x[train], y[train], x[test], y[test]
 
 
 def _digits():
@@ -152,17 +169,19 @@ def _mnist5k():
     return x / 255.0, y
 
 
-def load(name: str, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
+def load(name: str, rng=0, test_fraction: float = 0.2, *, seed=None) -> Dataset:
     """Load a data set with a fixed, seeded, stratified train/test split.
 
     Parameters
     ----------
     name : str
         One of :data:`NAMES`.
-    seed : int
-        Seed of the split.
+    rng : int, SeedSequence or numpy.random.Generator
+        Randomness of the split (an int is a seed).
     test_fraction : float
         Share of each class held out for testing, in (0, 1).
+    seed : int, optional
+        Deprecated name of ``rng``.
 
     Returns
     -------
@@ -171,25 +190,26 @@ def load(name: str, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
     Examples
     --------
     >>> from mi_regimes.bnn import datasets
-    >>> data = datasets.load("digits", seed=0)
+    >>> data = datasets.load("digits", rng=0)
     >>> data.x_train.shape, data.x_test.shape, data.n_classes
     ((1438, 64), (359, 64), 10)
     """
+    rng = renamed_seed(rng, seed, "datasets.load", default=0)
     if name not in NAMES:
         raise ValueError(f"name: unknown data set {name!r}; choose one of {', '.join(NAMES)}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction: must lie in (0, 1), got {test_fraction}")
+    test_fraction = check_fraction("test_fraction", test_fraction)
     if name == "tishby12":
         x, y = tishby12()
     else:
         x, y = {"digits": _digits, "mnist1d": _mnist1d, "mnist5k": _mnist5k}[name]()
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y, dtype=np.int64)
-    x_tr, y_tr, x_te, y_te = stratified_split(x, y, test_fraction, seed)
+    x_tr, y_tr, x_te, y_te = stratified_split(x, y, test_fraction, rng)
     return Dataset(x_tr, y_tr, x_te, y_te, name, int(y.max()) + 1)
 
 
-def corrupt_labels(y: np.ndarray, fraction: float, n_classes: int, seed: int) -> np.ndarray:
+def corrupt_labels(y: np.ndarray, fraction: float, n_classes: int, rng=0, *,
+                   seed=None) -> np.ndarray:
     """Flip a fixed fraction of labels to a different class, chosen uniformly.
 
     Parameters
@@ -200,23 +220,25 @@ def corrupt_labels(y: np.ndarray, fraction: float, n_classes: int, seed: int) ->
         Share of labels to flip, in [0, 1].
     n_classes : int
         Number of classes (>= 2 when fraction > 0).
-    seed : int
+    rng : int, SeedSequence or numpy.random.Generator
         Which labels flip, and to what.
+    seed : int, optional
+        Deprecated name of ``rng``.
 
     Returns
     -------
     numpy.ndarray
         A new label array; exactly ``round(fraction * len(y))`` entries differ from ``y``.
     """
-    if not 0 <= fraction <= 1:
-        raise ValueError(f"label_noise: must lie in [0, 1], got {fraction}")
+    rng = renamed_seed(rng, seed, "corrupt_labels", default=0)
+    check_float("label_noise", fraction, 0.0, 1.0)
     out = np.array(y, dtype=np.int64, copy=True)
     k = int(round(fraction * out.size))
     if k == 0:
         return out
     if n_classes < 2:
         raise ValueError("label_noise: needs at least 2 classes to flip labels")
-    rng = np.random.default_rng(seed)
+    rng = as_generator(rng)
     idx = rng.choice(out.size, size=k, replace=False)
     out[idx] = (out[idx] + rng.integers(1, n_classes, size=k)) % n_classes
     return out

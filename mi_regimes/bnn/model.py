@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from .._random import as_generator, renamed_seed
+from .._validation import check_float, check_int
 from ..bits import PackedBits
 from .kernels import sign_pack, xnor_matmul, xnor_matmul_masked
 from .ops import (
@@ -30,7 +32,7 @@ from .ops import (
     softmax_xent,
 )
 
-__all__ = ["BinaryMLP", "Gradients", "binary_sign"]
+__all__ = ["BinaryMLP", "Gradients", "binary_sign", "loss_and_accuracy"]
 
 
 def binary_sign(x: np.ndarray) -> np.ndarray:
@@ -66,12 +68,6 @@ class Gradients(dict):
     params_flat: np.ndarray
 
 
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name}: must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 class BinaryMLP:
     """Binary multilayer perceptron with batch norm before each sign.
 
@@ -90,14 +86,16 @@ class BinaryMLP:
         Probability of dropping a hidden activation during training, in [0, 1).
     momentum : float
         Update rate of the batch-norm running statistics.
-    seed : int
-        Seed of the initial weights.
+    rng : int, SeedSequence or numpy.random.Generator
+        Randomness of the initial weights (an int is a seed; default 0).
+    seed : int, optional
+        Deprecated name of ``rng``.
 
     Examples
     --------
     >>> import numpy as np
     >>> from mi_regimes.bnn import BinaryMLP
-    >>> model = BinaryMLP([12, 16, 8], n_classes=2, seed=0)
+    >>> model = BinaryMLP([12, 16, 8], n_classes=2, rng=0)
     >>> acts = model.activations(np.zeros((3, 12), np.float32))
     >>> [a.shape for a in acts], acts[0].dtype
     ([(3, 16), (3, 8)], dtype('uint8'))
@@ -105,7 +103,8 @@ class BinaryMLP:
 
     def __init__(self, widths, n_classes: int, *, binarize_input: bool = False,
                  input_threshold: float = 0.5, dropout: float = 0.0, momentum: float = 0.1,
-                 eps: float = 1e-5, seed: int = 0):
+                 eps: float = 1e-5, rng=0, seed=None):
+        rng = renamed_seed(rng, seed, "BinaryMLP", default=0)
         try:
             widths = [int(w) for w in widths]
         except (TypeError, ValueError) as exc:
@@ -114,19 +113,18 @@ class BinaryMLP:
         if len(widths) < 2 or any(w < 1 for w in widths):
             raise ValueError(f"widths: need [n_inputs, hidden, ...] with every width >= 1 and "
                              f"at least one hidden layer, got {widths}")
-        self.n_classes = _check_int("n_classes", n_classes, 2)
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout: must lie in [0, 1), got {dropout}")
-        if not 0 < momentum <= 1:
-            raise ValueError(f"momentum: must lie in (0, 1], got {momentum}")
+        self.n_classes = check_int("n_classes", n_classes, 2)
+        check_float("dropout", dropout, 0.0, 1.0, high_open=True)
+        check_float("momentum", momentum, 0.0, 1.0, low_open=True)
         self.widths = widths
         self.binarize_input = bool(binarize_input)
         self.input_threshold = float(input_threshold)
         self.dropout = float(dropout)
         self.momentum = float(momentum)
         self.eps = float(eps)
-        self.seed = seed
-        rng = np.random.default_rng(seed)
+        # an int seed is kept in the configuration (a Generator cannot be)
+        self.rng_seed = int(rng) if isinstance(rng, int | np.integer) else None
+        rng = as_generator(rng)
         self.params: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
         for layer, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:], strict=True), 1):
@@ -179,15 +177,45 @@ class BinaryMLP:
         """Number of binary hidden layers."""
         return len(self.widths) - 1
 
-    def config(self) -> dict:
-        """Constructor arguments, for saving alongside recordings."""
-        return {"widths": self.widths, "n_classes": self.n_classes,
+    def get_config(self) -> dict:
+        """Constructor arguments (JSON-serialisable): ``from_config`` rebuilds the network."""
+        return {"widths": list(self.widths), "n_classes": self.n_classes,
                 "binarize_input": self.binarize_input, "input_threshold": self.input_threshold,
                 "dropout": self.dropout, "momentum": self.momentum, "eps": self.eps,
-                "seed": self.seed}
+                "rng": self.rng_seed}
+
+    config = get_config  # the earlier name
+
+    @classmethod
+    def from_config(cls, config: dict) -> BinaryMLP:
+        """A new network with the architecture of ``config`` (fresh weights from its rng)."""
+        if not isinstance(config, dict):
+            raise TypeError(f"config: expected a dict from get_config(), got "
+                            f"{type(config).__name__}")
+        config = dict(config)
+        if "seed" in config:  # configurations written before the rename
+            config["rng"] = config.pop("seed")
+        return cls(**config)
+
+    def save(self, path) -> str:
+        """Write weights, batch-norm statistics and configuration to one ``.npz`` (versioned).
+
+        :meth:`load` gives back a network with bit-identical predictions and activations.
+        """
+        from .checkpoint import save_model
+
+        return save_model(self, path)
+
+    @classmethod
+    def load(cls, path) -> BinaryMLP:
+        """Read a network written by :meth:`save`."""
+        from .checkpoint import load_model
+
+        return load_model(path)
 
     # -- forward ---------------------------------------------------------------------------
-    def _input(self, x) -> np.ndarray:
+    def check_inputs(self, x) -> np.ndarray:
+        """Validate inputs once: ``float32[n, n_inputs]``, finite (a view when possible)."""
         x = np.asarray(x)
         if x.ndim != 2 or x.shape[1] != self.widths[0]:
             raise ValueError(f"x: expected shape (n, {self.widths[0]}), got {x.shape}")
@@ -198,7 +226,8 @@ class BinaryMLP:
             raise ValueError("x: contains NaN or inf; clean the inputs first")
         return x
 
-    def forward(self, x, train: bool = False, rng: np.random.Generator | None = None):
+    def forward(self, x, train: bool = False, rng: np.random.Generator | None = None, *,
+                validate: bool = True):
         """Logits and, when ``train``, the cache needed by :meth:`backward`.
 
         Parameters
@@ -209,6 +238,9 @@ class BinaryMLP:
             Batch statistics, dropout and a cache for the backward pass.
         rng : numpy.random.Generator, optional
             Dropout randomness (needed when ``train`` and ``dropout > 0``).
+        validate : bool
+            False skips the input checks, for batches of data already passed through
+            :meth:`check_inputs` (a training loop validates its data once).
 
         Returns
         -------
@@ -216,8 +248,17 @@ class BinaryMLP:
             ``float32[n, n_classes]``.
         cache : dict or None
         """
-        logits, cache, _ = self._run(x, train, rng)
+        logits, cache, _ = self._run(x, train, rng, checked=not validate)
         return logits, cache
+
+    def infer(self, x) -> tuple[np.ndarray, list[PackedBits]]:
+        """Eval-mode logits and every binary layer's activations (packed), in one pass."""
+        logits, _, layers = self._run(x, False, None)
+        packed = []
+        for words, width in zip(layers, self.widths[1:], strict=True):
+            words.flags.writeable = False
+            packed.append(PackedBits._trusted(words, width))
+        return logits, packed
 
     def _run(self, x, train: bool, rng: np.random.Generator | None, checked: bool = False):
         """Forward pass: logits, the training cache (or None), packed binary layers.
@@ -225,7 +266,7 @@ class BinaryMLP:
         ``checked`` skips input validation (the training loop validates the data once).
         """
         if not checked:
-            x = self._input(x)
+            x = self.check_inputs(x)
         n = x.shape[0]
         drop = train and self.dropout > 0
         if drop and rng is None:
@@ -354,21 +395,21 @@ class BinaryMLP:
 
     def evaluate(self, x, y) -> tuple[float, float]:
         """Mean cross-entropy and accuracy (eval mode)."""
-        logits, _ = self.forward(x)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        y = np.asarray(y, dtype=np.int64)
-        return float(-log_probs[np.arange(y.size), y].mean()), float(
-            np.mean(np.argmax(logits, axis=1) == y))
+        return loss_and_accuracy(self.forward(x)[0], y)
 
     def activations_packed(self, x) -> list[PackedBits]:
         """Each binary layer's activations (eval mode), packed: bit 1 = +1."""
-        out = []
-        for words, width in zip(self._run(x, False, None)[2], self.widths[1:], strict=True):
-            words.flags.writeable = False
-            out.append(PackedBits(words, words.shape[0], width))
-        return out
+        return self.infer(x)[1]
 
     def activations(self, x) -> list[np.ndarray]:
         """Each binary layer's activations (eval mode) as ``uint8`` {0, 1} (1 = +1)."""
         return [p.unpack() for p in self.activations_packed(x)]
+
+
+def loss_and_accuracy(logits: np.ndarray, y) -> tuple[float, float]:
+    """Mean softmax cross-entropy and accuracy of ``logits`` against labels ``y``."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    y = np.asarray(y, dtype=np.int64)
+    return float(-log_probs[np.arange(y.size), y].mean()), float(
+        np.mean(np.argmax(logits, axis=1) == y))

@@ -1,0 +1,77 @@
+"""Atomic file writes: a reader never sees a partial file, a crash leaves the old one.
+
+Every file the package writes (figures, tables, recordings, models, study results) goes
+through :func:`atomic_write`: the content is written to a temporary file in the same
+folder, flushed and fsynced, then renamed over the target (``os.replace`` is atomic on
+POSIX and Windows within one file system).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+
+__all__ = ["atomic_write", "write_json", "write_text"]
+
+
+def atomic_write(path, write: Callable, *, binary: bool = True) -> str:
+    """Write a file atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Target file; its folder must exist.
+    write : callable
+        ``write(file_object)`` writes the content (e.g. ``lambda f: np.savez(f, ...)``).
+    binary : bool
+        Open the temporary file in binary (default) or text mode.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{path}: folder {folder!r} does not exist; create it first")
+    suffix = os.path.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=folder, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else
+                                                        {"encoding": "utf-8"})) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def write_text(path, text: str) -> str:
+    """Write ``text`` (UTF-8) atomically."""
+    return atomic_write(path, lambda f: f.write(text), binary=False)
+
+
+def write_json(path, obj, indent: int | None = 2) -> str:
+    """Write ``obj`` as JSON atomically (NaN written as null, keys in insertion order)."""
+    return write_text(path, json.dumps(_nan_to_none(obj), indent=indent, allow_nan=False)
+                      + "\n")
+
+
+def _nan_to_none(obj):
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    return obj

@@ -1,0 +1,200 @@
+"""Recording every binary layer's activations during training, and its file format.
+
+A :class:`Recorder` chooses the epochs; :func:`mi_regimes.bnn.fit` hands it the model's
+packed activations at those epochs. The result, a :class:`Recording`, holds one
+:class:`RecordedSet` per set of inputs (``train``, ``test``, and any extra set such as
+the whole input population of a task), each with its clean labels (and the noisy ones
+the model trained on, when labels were corrupted) and its activations per snapshot and
+layer, packed (bits, not bytes).
+
+On disk a recording is one ``.npz``: a JSON header that names the format and its
+version, then the packed words. :func:`load_recording` refuses files of another format
+or version, naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._io import atomic_write
+from .._validation import check_int
+from ..bits import PackedBits
+
+__all__ = ["Recorder", "Recording", "RecordedSet", "load_recording", "log_spaced_epochs",
+           "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "mi_regimes.recording"
+#: Version 2: named input sets (train, test, extra), clean and noisy labels.
+FORMAT_VERSION = 2
+
+
+def log_spaced_epochs(epochs: int, n_snapshots: int = 100) -> list[int]:
+    """About ``n_snapshots`` log-spaced epochs in 0..epochs, always with 0 and the last.
+
+    Examples
+    --------
+    >>> log_spaced_epochs(1000, 8)
+    [0, 1, 3, 7, 19, 52, 139, 373, 1000]
+    """
+    epochs = check_int("epochs", epochs, 0)
+    n_snapshots = check_int("n_snapshots", n_snapshots, 1)
+    if epochs + 1 <= n_snapshots:
+        return list(range(epochs + 1))
+    # early log-spaced points round to the same epoch: add points until enough are distinct
+    points = n_snapshots
+    while True:
+        grid = np.round(np.logspace(0, math.log10(epochs), points)).astype(int)
+        chosen = sorted({0, epochs, *grid.tolist()})
+        if len(chosen) >= n_snapshots:
+            return chosen
+        points += max(1, n_snapshots - len(chosen))
+
+
+@dataclass
+class RecordedSet:
+    """The activations of one set of inputs at every snapshot.
+
+    Attributes
+    ----------
+    labels : numpy.ndarray
+        ``int64[N]`` true (clean) labels of the inputs.
+    snapshots : list of list of PackedBits
+        ``snapshots[s][i]``: binary layer ``i`` at snapshot ``s``.
+    noisy_labels : numpy.ndarray or None
+        The labels the model was trained on, when they differ from ``labels``.
+    """
+
+    labels: np.ndarray
+    snapshots: list[list[PackedBits]] = field(default_factory=list)
+    noisy_labels: np.ndarray | None = None
+
+
+@dataclass
+class Recording:
+    """Snapshots of every binary layer's activations, per set of inputs.
+
+    Attributes
+    ----------
+    epochs : list of int
+        Epoch of each snapshot (0 = before training).
+    sets : dict of str to RecordedSet
+        ``train`` always; ``test`` and extra sets when recorded.
+    metrics : list of dict
+        Loss and accuracy at each snapshot: ``train_acc`` on clean labels,
+        ``train_acc_noisy`` on the labels trained on (with label noise), ``test_acc``.
+    header : dict
+        Model configuration, training arguments, package versions.
+    """
+
+    epochs: list[int] = field(default_factory=list)
+    sets: dict[str, RecordedSet] = field(default_factory=dict)
+    metrics: list[dict] = field(default_factory=list)
+    header: dict = field(default_factory=dict)
+
+    @property
+    def layers(self) -> list[list[PackedBits]]:
+        """The training set's snapshots, ``layers[s][i]``."""
+        return self.sets["train"].snapshots
+
+    @property
+    def labels(self) -> np.ndarray:
+        """The training set's clean labels."""
+        return self.sets["train"].labels
+
+    @property
+    def widths(self) -> list[int]:
+        """Width (bits) of each recorded layer."""
+        return [p.d for p in next(iter(self.sets.values())).snapshots[0]]
+
+    def save(self, path) -> str:
+        """Write the recording as one ``.npz``, atomically."""
+        if not self.epochs:
+            raise ValueError("recording: holds no snapshots; nothing to save")
+        header = {"format": FORMAT, "version": FORMAT_VERSION, **self.header,
+                  "metrics": self.metrics, "widths": self.widths, "sets": list(self.sets)}
+        arrays = {"header": np.array(json.dumps(header)),
+                  "epochs": np.array(self.epochs, np.int64)}
+        for name, rec in self.sets.items():
+            arrays[f"{name}/labels"] = np.asarray(rec.labels, np.int64)
+            if rec.noisy_labels is not None:
+                arrays[f"{name}/noisy_labels"] = np.asarray(rec.noisy_labels, np.int64)
+            for s, snap in enumerate(rec.snapshots):
+                for layer, packed in enumerate(snap):
+                    arrays[f"{name}/s{s}/l{layer}"] = packed.words
+        return atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+
+
+def load_recording(path) -> Recording:
+    """Read a recording written by :meth:`Recording.save`.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a recording, or of a format version this package cannot read.
+    """
+    with np.load(path, allow_pickle=False) as data:
+        if "header" not in data.files:
+            raise ValueError(f"{path}: not a mi_regimes recording (no header)")
+        header = json.loads(str(data["header"]))
+        version = header.pop("version", 1)
+        if header.pop("format", FORMAT) != FORMAT or version != FORMAT_VERSION:
+            raise ValueError(f"{path}: recording format version {version} is not supported "
+                             f"(this mi_regimes reads version {FORMAT_VERSION}); re-record "
+                             "the run with this version")
+        epochs = data["epochs"].tolist()
+        widths = header.pop("widths")
+        metrics = header.pop("metrics")
+        sets = {}
+        for name in header.pop("sets"):
+            noisy = f"{name}/noisy_labels"
+            rec = RecordedSet(data[f"{name}/labels"],
+                              noisy_labels=data[noisy] if noisy in data.files else None)
+            for s in range(len(epochs)):
+                snap = []
+                for layer, d in enumerate(widths):
+                    words = np.ascontiguousarray(data[f"{name}/s{s}/l{layer}"])
+                    words.flags.writeable = False
+                    snap.append(PackedBits(words, words.shape[0], d))
+                rec.snapshots.append(snap)
+            sets[name] = rec
+    return Recording(epochs, sets, metrics, header)
+
+
+class Recorder:
+    """Chooses the epochs at which :func:`~mi_regimes.bnn.fit` snapshots the binary layers.
+
+    Parameters
+    ----------
+    epochs : sequence of int, optional
+        Explicit epochs (0 = before training); default about ``n_snapshots``
+        log-spaced ones, always including the first and the last.
+    n_snapshots : int
+        Number of log-spaced snapshots when ``epochs`` is None.
+    test : bool
+        Record the test inputs too.
+    extra : dict, optional
+        More sets to record, ``name -> (x, y)`` (e.g. every input pattern of a task,
+        for planes against the true population).
+    """
+
+    def __init__(self, epochs=None, n_snapshots: int = 100, *, test: bool = True,
+                 extra: dict | None = None, n: int | None = None):
+        if n is not None:  # the old name of n_snapshots
+            n_snapshots = n
+        self.requested = None if epochs is None else sorted({int(e) for e in epochs})
+        self.n_snapshots = check_int("n_snapshots", n_snapshots, 1)
+        self.test = bool(test)
+        self.extra = dict(extra or {})
+        for name in self.extra:
+            if name in ("train", "test") or not isinstance(name, str) or "/" in name:
+                raise ValueError(f"extra: set name {name!r} is reserved or not a plain name")
+
+    def schedule(self, total_epochs: int) -> set[int]:
+        """The epochs to snapshot in a run of ``total_epochs`` epochs."""
+        if self.requested is None:
+            return set(log_spaced_epochs(total_epochs, self.n_snapshots))
+        return {e for e in self.requested if 0 <= e <= total_epochs}
