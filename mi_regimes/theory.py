@@ -24,6 +24,7 @@ __all__ = [
     "expected_entropy",
     "expected_observed",
     "variance_entropy",
+    "sd_entropy",
     "saturation_probability",
     "saturation_boundary",
     "THEORY_ESTIMATORS",
@@ -55,11 +56,11 @@ def _check_n(n) -> int:
     return int(n)
 
 
-def _binom_range(n: int, p: float) -> np.ndarray:
-    """Counts c in 1..n where Binom(c; n, p) is not negligible (mass outside < 1e-30)."""
+def _binom_range(n: int, p: float, start: int = 1) -> np.ndarray:
+    """Counts c in start..n where Binom(c; n, p) is not negligible (mass outside < 1e-30)."""
     mu = n * p
     sd = math.sqrt(n * p * (1 - p))
-    lo = max(1, int(math.floor(mu - 12 * sd - 1)))
+    lo = max(start, int(math.floor(mu - 12 * sd - 1)))
     hi = min(n, int(math.ceil(mu + 12 * sd + 30)))
     return np.arange(lo, hi + 1, dtype=np.float64)
 
@@ -134,10 +135,17 @@ def expected_entropy(source: Source, n: int, estimator: str = "plugin") -> float
     return total
 
 
+def _g(c: np.ndarray, n: int) -> np.ndarray:
+    """(c/N) log2 c: Ĥ_plugin = log2 N - Σ_k g(n_k), and g(0) = g(1) = 0."""
+    return c / n * np.log2(c)
+
+
 def _pair_moment(n: int, p: float, q: float) -> float:
-    """E[f(a) f(b)] for (a, b) the counts of two distinct states with probs p, q."""
-    a = _binom_range(n, p)
-    b = _binom_range(n, q)
+    """E[g(a) g(b)] for (a, b) the counts of two distinct states with probs p, q."""
+    a = _binom_range(n, p, start=2)
+    b = _binom_range(n, q, start=2)
+    if a.size == 0 or b.size == 0:
+        return 0.0
     log_a = _log_binom_pmf(a, n, p)
     rest = n - a[:, None]
     q_rest = q / (1.0 - p)
@@ -146,7 +154,11 @@ def _pair_moment(n: int, p: float, q: float) -> float:
                  + b * math.log(q_rest) + (rest - b) * math.log1p(-q_rest))
     log_b = np.where(b[None, :] <= rest, log_b, -np.inf)
     weights = np.exp(log_a[:, None] + log_b)
-    return float(np.sum(weights * (_f(a, n)[:, None] * _f(b, n)[None, :])))
+    return float(np.sum(weights * (_g(a, n)[:, None] * _g(b, n)[None, :])))
+
+
+#: Largest (Σ binomial range sizes)² for which ``sd_entropy`` sums exactly.
+EXACT_VARIANCE_COST = 4e7
 
 
 def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValue:
@@ -159,9 +171,12 @@ def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValu
     n : int
         Sample size.
     method : {'auto', 'exact', 'asymptotic'}
-        ``exact`` sums trinomial covariances over every pair of pmf groups (for small
-        supports and n); ``asymptotic`` is Basharin's (Σ p ln²p - H²)/n + (K-1)/(2n²),
-        converted to bits². ``auto`` picks exact when its cost is modest.
+        ``exact`` sums the binomial and trinomial moments of g(n_k) = (n_k/N) log2 n_k
+        over every pair of pmf groups (Ĥ = log2 N - Σ g(n_k), and g vanishes on counts
+        0 and 1, so nothing cancels when N << K); ``asymptotic`` is Basharin's
+        (Σ p ln²p - H²)/N + (K-1)/(2N²), converted to bits², accurate only when every
+        state is seen many times. ``auto``: exact when its cost is at most
+        :data:`EXACT_VARIANCE_COST`, else asymptotic.
 
     Returns
     -------
@@ -173,28 +188,61 @@ def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValu
     if method not in ("auto", "exact", "asymptotic"):
         raise ValueError(f"method: choose 'auto', 'exact' or 'asymptotic', got {method!r}")
     m, p = source.pmf_groups()
-    ranges = [_binom_range(n, pi) for pi in p]
+    ranges = [_binom_range(n, pi, start=2) for pi in p]
     cost = float(sum(c.size for c in ranges) ** 2)
-    if method == "exact" or (method == "auto" and cost <= 4e7 and m.sum() <= 1e6):
-        # one pass per group: E[f(n_k)] and E[f(n_k)^2] from the same pmf
-        moments = []
-        for pi, c in zip(p, ranges, strict=True):
-            pmf, fc = np.exp(_log_binom_pmf(c, n, pi)), _f(c, n)
-            moments.append((np.sum(pmf * fc), np.sum(pmf * fc * fc)))
-        mean_f, second_f = (np.array(col) for col in zip(*moments, strict=True))
-        var = float(np.sum(m * (second_f - mean_f**2)))
+    if method == "exact" or (method == "auto" and cost <= EXACT_VARIANCE_COST):
+        mean_g = np.zeros(p.size)
+        second_g = np.zeros(p.size)
+        for i, (pi, c) in enumerate(zip(p, ranges, strict=True)):
+            if c.size and pi < 1.0:
+                pmf, gc = np.exp(_log_binom_pmf(c, n, pi)), _g(c, n)
+                mean_g[i], second_g[i] = np.sum(pmf * gc), np.sum(pmf * gc * gc)
+        var = float(np.sum(m * (second_g - mean_g**2)))
         for g in range(p.size):
             for h in range(g, p.size):
                 pairs = m[g] * (m[g] - 1) if g == h else 2 * m[g] * m[h]
                 if pairs == 0 or p[g] + p[h] > 1 + 1e-12:
                     continue
-                cov = _pair_moment(n, p[g], p[h]) - mean_f[g] * mean_f[h]
+                cov = _pair_moment(n, p[g], p[h]) - mean_g[g] * mean_g[h]
                 var += pairs * cov
         return TheoryValue(max(float(var), 0.0), "exact")
     ln_p = np.log(p)
     h = -np.sum(m * p * ln_p)
     var = (np.sum(m * p * ln_p**2) - h * h) / n + (m.sum() - 1) / (2.0 * n * n)
     return TheoryValue(float(var) / LN2**2, "asymptotic (Basharin)")
+
+
+def sd_entropy(source: Source, n: int) -> TheoryValue:
+    """Standard deviation of the plug-in entropy (bits), never above its bound.
+
+    Exact (:func:`variance_entropy`) wherever feasible. Otherwise Basharin's asymptotic
+    formula where it holds (every state expected at least 20 times), and in any case
+    at most log2(N)/2: Ĥ_plugin lies in [0, log2 N], and a variable on an interval of
+    length L has standard deviation at most L/2 (Popoviciu's inequality).
+
+    Returns
+    -------
+    TheoryValue
+        ``(sd, method)``.
+
+    Examples
+    --------
+    >>> from mi_regimes import sources, theory
+    >>> sd = theory.sd_entropy(sources.bernoulli(40), 16)
+    >>> sd.method, sd.value < 1e-4
+    ('exact', True)
+    """
+    source = _check_source(source)
+    n = _check_n(n)
+    bound = math.log2(n) / 2 if n > 1 else 0.0
+    var = variance_entropy(source, n, "auto")
+    if var.method == "exact":
+        return TheoryValue(min(math.sqrt(var.value), bound), "exact")
+    _, p = source.pmf_groups()
+    if n * float(p.min()) >= 20:
+        return TheoryValue(min(math.sqrt(var.value), bound), var.method)
+    return TheoryValue(bound, "upper bound log2(N)/2 (Popoviciu; no exact or accurate "
+                              "asymptotic value at this size)")
 
 
 def _uniform_support(source: Source) -> float | None:

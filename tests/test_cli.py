@@ -58,7 +58,8 @@ def test_heatmap_same_output_for_one_and_two_jobs(tmp_path):
 
 
 @pytest.mark.parametrize("args,fragment", [
-    (["heatmap", "--estimators", "plugin,ml"], "--estimators: unknown ml"),
+    (["heatmap", "--estimator", "plugin,ml"], "--estimator: unknown ml"),
+    (["heatmap", "--estimators", "plugin,ml"], "--estimator: unknown ml"),
     (["heatmap", "--log2-n", "10:4"], "reversed"),
     (["heatmap", "--d", "0:5"], "--d: D must be >= 1"),
     (["heatmap", "--d", "x"], "--d: cannot read"),

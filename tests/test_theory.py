@@ -134,8 +134,8 @@ def test_classify_reasons():
     "family,params,d_values",
     [("bernoulli", {"p": 0.5}, range(1, 41, 3)), ("markov", {"p_stay": 0.8}, range(2, 41, 4)),
      ("bernoulli", {"p": 0.15}, range(2, 41, 4)),
-     ("uniform_codebook", {"k": 4096, "seed": 0}, (12, 20, 32, 48)),
-     ("zipf_codebook", {"k": 4096, "s": 1.0, "seed": 0}, (12, 20, 32))],
+     ("uniform_codebook", {"support": 4096, "codebook_seed": 0}, (12, 20, 32, 48)),
+     ("zipf_codebook", {"support": 4096, "s": 1.0, "codebook_seed": 0}, (12, 20, 32))],
 )
 def test_verdict_confusion_table(family, params, d_values):
     """The observable verdict agrees with the true category in >= 95 % of cells."""
