@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable
 
-__all__ = ["atomic_write", "write_json", "write_text"]
+__all__ = ["atomic_write", "write_json", "write_text", "json_safe"]
 
 
 def atomic_write(path, write: Callable, *, binary: bool = True) -> str:
@@ -63,15 +63,16 @@ def write_text(path, text: str) -> str:
 
 def write_json(path, obj, indent: int | None = 2) -> str:
     """Write ``obj`` as JSON atomically (NaN written as null, keys in insertion order)."""
-    return write_text(path, json.dumps(_nan_to_none(obj), indent=indent, allow_nan=False)
+    return write_text(path, json.dumps(json_safe(obj), indent=indent, allow_nan=False)
                       + "\n")
 
 
-def _nan_to_none(obj):
+def json_safe(obj):
+    """``obj`` with NaN floats as None (JSON has no NaN), in dicts, lists and tuples."""
     if isinstance(obj, float) and obj != obj:
         return None
     if isinstance(obj, dict):
-        return {k: _nan_to_none(v) for k, v in obj.items()}
+        return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_nan_to_none(v) for v in obj]
+        return [json_safe(v) for v in obj]
     return obj

@@ -137,7 +137,7 @@ def _point(t, labels, estimator, n_boot, ci, rng, tol) -> dict:
         low_xt, low_ty = np.minimum(point + np.quantile(dev, alpha, axis=0), point)
         high_xt, high_ty = np.maximum(point + np.quantile(dev, 1 - alpha, axis=0), point)
     summary = summarize_counts(t_counts)
-    verdict = classify(summary, estimator, i_xt, tol)
+    verdict = classify(summary, i_xt, alphabet_size=1 << width, tol=tol)
     n = summary.n
     return {
         "width": width, "n": n, "k_observed": summary.k_observed, "i_xt": float(i_xt),

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
 import os
-import tempfile
 
 import numpy as np
 
@@ -30,41 +28,22 @@ def _pyplot():
 
 
 def save_figure(fig, path: str, dpi: int = 150) -> str:
-    """Save atomically: write a temporary file in the same folder, then rename.
+    """Save atomically (a temporary file in the same folder, then a rename).
 
     A failed save leaves no partial file behind. The format follows the suffix
     (``.png``, ``.svg``, ``.pdf``).
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=folder, prefix=".tmp-")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=suffix.lstrip(".").lower())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    from ._io import atomic_write
+
+    fmt = os.path.splitext(path)[1].lstrip(".").lower()
+    return atomic_write(path, lambda f: fig.savefig(f, dpi=dpi, bbox_inches="tight",
+                                                   format=fmt))
 
 
 def _boundaries(table, d_values):
-    """log2 N at which log2 N = H(D), and at which P(all distinct) crosses ½, per D."""
-    from .sources import make
-    from .theory import saturation_boundary
-
-    family = table["family"].iloc[0]
-    params = _family_params(table)
-    h_line, sat_line = [], []
-    for d in d_values:
-        src = make(family, int(d), **params)
-        h_line.append(src.entropy)
-        sat_line.append(math.log2(max(saturation_boundary(src).value, 1.0)))
-    return np.array(h_line), np.array(sat_line)
+    """Per D: the true entropy H (where log2 N = H) and log2 of the saturation boundary."""
+    per_d = table.groupby("d")[["h_true", "log2_n_saturation"]].first().reindex(d_values)
+    return per_d["h_true"].to_numpy(float), per_d["log2_n_saturation"].to_numpy(float)
 
 
 def _family_params(table) -> dict:
@@ -208,7 +187,9 @@ def information_plane_figure(plane, title: str | None = None):
                             color=colour, lw=0.8, alpha=0.7, zorder=2)
             style = {"reliable": dict(marker="o", facecolor=colour),
                      "biased": dict(marker="o", facecolor="white"),
-                     "saturated": dict(marker="X", facecolor=colour)}[p["verdict"]]
+                     "undersampled": dict(marker="s", facecolor="white"),
+                     "saturated": dict(marker="X", facecolor=colour),
+                     "no guarantee": dict(marker="D", facecolor="white")}[p["verdict"]]
             ax.scatter(p["i_xt"], p["i_ty"], s=36, edgecolor=colour, linewidth=1.2, zorder=3,
                        **style)
         ax.axvline(traj["log2_n"].iloc[0], color="magenta", ls=":", lw=1.5)

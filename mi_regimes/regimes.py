@@ -3,10 +3,10 @@
 For every cell (source, N, D) the engine draws ``reps`` samples, counts each sample once,
 runs every estimator on those counts, and summarises against the known entropy: bias,
 relative bias, RMSE, CI coverage, the fraction of replicates that saturate (all N rows
-distinct), the exact E[Ĥ] where theory has it, the observable verdict of
-:func:`mi_regimes.verdicts.classify` (the most common one over replicates) and the *true*
-category it should agree with (from the exact E[Ĥ] for plug-in and Miller–Madow, from
-the Monte Carlo mean otherwise).
+distinct), the exact E[Ĥ] where theory has it, the saturation boundary, the verdict of
+:func:`mi_regimes.verdicts.classify` (the most common one, the share of replicates called
+reliable, how often its interval held H) and the *true* category it should agree with
+(from the exact E[Ĥ] for plug-in and Miller–Madow, from the Monte Carlo mean otherwise).
 
 Seeds: each cell's samples, and each estimator's own randomness in it, are seeded from
 the master ``rng`` and the cell's key (family, parameters, D, N; see
@@ -33,10 +33,11 @@ from .theory import (
     THEORY_ESTIMATORS,
     expected_entropy,
     expected_observed,
+    saturation_boundary,
     saturation_probability,
-    variance_entropy,
+    sd_entropy,
 )
-from .verdicts import DEFAULT_TOL, CountSummary, classify, is_saturated
+from .verdicts import DEFAULT_TOL, STATUSES, classify, is_saturated, summarize_counts
 
 __all__ = ["run_grid", "DEFAULT_N", "DEFAULT_D", "DEFAULT_ESTIMATORS", "COLUMNS",
            "true_category", "confusion_table"]
@@ -48,7 +49,8 @@ DEFAULT_ESTIMATORS = ("plugin", "miller_madow", "bootstrap")
 COLUMNS = (
     "source", "family", "d", "n", "log2_n", "estimator", "h_true", "h2_true", "mean", "std",
     "bias", "rel_bias", "rmse", "coverage", "saturated_frac", "mean_k_obs", "expected",
-    "p_saturation", "verdict", "verdict_share", "truth", "reps", "method", "params",
+    "p_saturation", "log2_n_saturation", "verdict", "verdict_share", "reliable_share",
+    "within_tol_share", "interval_coverage", "truth", "reps", "method", "params",
 )
 
 
@@ -97,13 +99,13 @@ def _run_cell(cell: _Cell) -> list[dict]:
     verdicts = {e: [] for e in cell.estimators}
     k_obs = np.empty(cell.reps)
     plugin_values = np.empty(cell.reps)
+    inside = np.full(cell.reps, np.nan)  # does the verdict's interval hold H?
     alphabet = 1 << cell.d
     for r in range(cell.reps):
         packed = source.sample_packed(n, rng)  # a temporary: counting may consume it
         counts = count_words(packed.words, overwrite=True, d=cell.d)
-        h_plugin = estimate_counts(counts, "plugin").value
-        summary = CountSummary(n, int(counts.size), int(np.count_nonzero(counts == 1)),
-                               int(np.count_nonzero(counts == 2)), h_plugin)
+        summary = summarize_counts(counts)
+        h_plugin = summary.h_plugin
         k_obs[r] = counts.size
         plugin_values[r] = h_plugin
         for e in cell.estimators:
@@ -120,8 +122,12 @@ def _run_cell(cell: _Cell) -> list[dict]:
             if ci is not None:
                 has_ci[e] = True
                 covered[e][r] = ci[0] <= h_true <= ci[1]
-            verdicts[e].append(classify(summary, e, est, cell.tol).status)
+            verdict = classify(summary, est, alphabet_size=alphabet, tol=cell.tol)
+            verdicts[e].append(verdict.status)
+            inside[r] = verdict.h_low <= h_true <= verdict.h_high if verdict.status not in (
+                "saturated", "no guarantee") else np.nan
     p_sat = saturation_probability(source, n).value
+    log2_n_sat = math.log2(max(saturation_boundary(source).value, 1.0))
     rows = []
     for e in cell.estimators:
         v = values[e]
@@ -141,7 +147,12 @@ def _run_cell(cell: _Cell) -> list[dict]:
             "coverage": float(covered[e].mean()) if has_ci[e] else float("nan"),
             "saturated_frac": float(np.mean(k_obs == n)), "mean_k_obs": float(k_obs.mean()),
             "expected": exact,
-            "p_saturation": p_sat, "verdict": label, "verdict_share": count / cell.reps,
+            "p_saturation": p_sat, "log2_n_saturation": log2_n_sat, "verdict": label,
+            "verdict_share": count / cell.reps,
+            "reliable_share": verdicts[e].count("reliable") / cell.reps,
+            "within_tol_share": float(np.mean(np.abs(v - h_true) <= cell.tol * h_true)),
+            "interval_coverage": float(np.nanmean(inside)) if np.isfinite(inside).any()
+            else float("nan"),
             "truth": true_category(truth_rel, float(plugin_values.mean()), n, cell.tol),
             "reps": cell.reps, "method": "monte carlo", "params": _params_json(source),
         })
@@ -158,9 +169,10 @@ def _exact_cell(cell: _Cell) -> list[dict]:
     source = make(cell.family, cell.d, **dict(cell.params))
     h_true, n = source.entropy, cell.n
     plugin_mean = expected_entropy(source, n, "plugin")
-    var = variance_entropy(source, n, "asymptotic").value
+    sd = sd_entropy(source, n).value
     k_obs = expected_observed(source, n)
     p_sat = saturation_probability(source, n).value
+    log2_n_sat = math.log2(max(saturation_boundary(source).value, 1.0))
     rows = []
     for e in cell.estimators:
         mean = expected_entropy(source, n, e)
@@ -170,10 +182,12 @@ def _exact_cell(cell: _Cell) -> list[dict]:
         rows.append({
             "source": str(source), "family": cell.family, "d": cell.d, "n": n,
             "log2_n": math.log2(n), "estimator": e, "h_true": h_true,
-            "h2_true": source.collision_entropy, "mean": mean, "std": math.sqrt(var),
-            "bias": bias, "rel_bias": rel, "rmse": math.sqrt(bias * bias + var),
+            "h2_true": source.collision_entropy, "mean": mean, "std": sd,
+            "bias": bias, "rel_bias": rel, "rmse": math.sqrt(bias * bias + sd * sd),
             "coverage": float("nan"), "saturated_frac": p_sat, "mean_k_obs": k_obs,
-            "expected": mean, "p_saturation": p_sat, "verdict": truth, "verdict_share": 1.0,
+            "expected": mean, "p_saturation": p_sat, "log2_n_saturation": log2_n_sat,
+            "verdict": truth, "verdict_share": 1.0, "reliable_share": float("nan"),
+            "within_tol_share": float("nan"), "interval_coverage": float("nan"),
             "truth": truth, "reps": 0, "method": "exact", "params": _params_json(source),
         })
     return rows
@@ -262,7 +276,7 @@ def run_grid(
     >>> df = regimes.run_grid(n_values=[64], d_values=[8], estimators=["plugin"], reps=20,
     ...                       progress=False)
     >>> round(float(df["expected"].iloc[0]), 4), df["verdict"].iloc[0]
-    (5.7657, 'biased')
+    (5.7657, 'undersampled')
     """
     import pandas as pd
     from tqdm.auto import tqdm
@@ -329,9 +343,8 @@ def confusion_table(table):
     """
     import pandas as pd
 
-    labels = ["reliable", "biased", "saturated"]
-    tab = pd.crosstab(pd.Categorical(table["truth"], labels),
-                      pd.Categorical(table["verdict"], labels),
+    tab = pd.crosstab(pd.Categorical(table["truth"], ["reliable", "biased", "saturated"]),
+                      pd.Categorical(table["verdict"], STATUSES),
                       rownames=["truth"], colnames=["verdict"], dropna=False)
     tab.attrs["agreement"] = float(np.mean(table["truth"] == table["verdict"]))
     return tab

@@ -140,7 +140,7 @@ def test_estimate_reports_saturation(tmp_path, capsys):
     x = np.random.default_rng(1).integers(0, 2, size=(1000, 60), dtype=np.uint8)
     np.save(tmp_path / "wide.npy", x)
     assert main(["estimate", str(tmp_path / "wide.npy"), "--estimator", "plugin"]) == 0
-    assert "saturated: 1000 of 1000 rows distinct" in capsys.readouterr().out
+    assert "saturated: 1000 of 1000 samples distinct" in capsys.readouterr().out
 
 
 def test_sources_theory_version_help(capsys):

@@ -34,7 +34,10 @@ def add_parser(sub, fmt) -> None:
     e.add_argument("--ci", type=float, default=0.95, help="confidence level, default 0.95")
     e.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates")
     e.add_argument("--seed", type=int, default=0, help="bootstrap seed (rng)")
-    e.add_argument("--tol", type=float, default=DEFAULT_TOL, help="verdict tolerance")
+    e.add_argument("--tol", type=float, default=DEFAULT_TOL,
+                   help=f"verdict tolerance, relative to H (default {DEFAULT_TOL})")
+    e.add_argument("--tol-bits", type=float, default=None,
+                   help="verdict tolerance in bits (absolute; replaces --tol)")
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.set_defaults(func=run)
 
@@ -72,6 +75,7 @@ def load_array(path: str, key: str | None, option: str):
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from .._io import json_safe
     from ..bits import as_samples
     from ..counting import count_rows, joint_counts
     from ..estimators import estimate_counts
@@ -81,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     names = estimators(args.estimator)
     fraction(args.ci, "--ci")
     fraction(args.tol, "--tol")
+    if args.tol_bits is not None and not args.tol_bits >= 0:
+        raise CliError(f"--tol-bits: must be >= 0, got {args.tol_bits}")
     k = args.alphabet_size
     if k is not None:
         k = int(k) if float(k).is_integer() else k
@@ -103,10 +109,14 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         est = estimate_counts(counts, name, ci=args.ci, rng=args.seed, n_boot=args.n_boot,
                               alphabet_size=alphabet)
-        verdict = classify(summary, name, est.value, tol=args.tol)
+        verdict = classify(summary, est.value, alphabet_size=alphabet if known else None,
+                           tol=args.tol, tol_bits=args.tol_bits)
         item = {"estimator": name, "entropy_bits": est.value, "stderr": est.stderr,
                 "ci": list(est.ci) if est.ci else None, "verdict": verdict.status,
-                "reason": verdict.reason}
+                "reason": verdict.reason,
+                "bounds": {k: getattr(verdict, k) for k in (
+                    "h_low", "h_high", "tol_bits", "unseen_mass", "unseen_entropy",
+                    "seen_bias", "spread")}}
         if joint is not None:
             opts = {"rng": args.seed, "n_boot": args.n_boot} if name == "bootstrap" else {}
             item["mutual_information_bits"] = mutual_information_from_counts(
@@ -118,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
               "log2_n": math.log2(n) if n > 1 else 0.0,
               "coincidences": summary.coincidences, "estimates": results}
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(json_safe(report), indent=2))
         return 0
     print(f"{args.file}: N = {n}, D = {report['d']}, K_obs = {summary.k_observed}, "
           f"log2 N = {report['log2_n']:.3f}")
@@ -131,3 +141,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {item['estimator']:<13} H = {item['entropy_bits']:.4f} bits{se}{ci}{mi}")
         print(f"  {'':<13} {item['reason']}")
     return 0
+

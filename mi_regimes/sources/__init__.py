@@ -8,8 +8,9 @@ the distribution of its Hamming weight, and two samplers: ``sample(n, rng)`` giv
 fast path used by the regime engine).
 
 Families: :func:`bernoulli`, :func:`sparse`, :func:`markov` (defined bit by bit),
-:func:`uniform_codebook`, :func:`zipf_codebook` (random codebooks), and
-:func:`labelled`, which attaches a class label with known I(T; Y) to any of them.
+:func:`uniform_codebook`, :func:`zipf_codebook` (random codebooks), :func:`heavy_tail`
+and :func:`dyadic_zipf` (long tails with exact pmf groups, any D), and :func:`labelled`,
+which attaches a class label with known I(T; Y) to any of them.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from ._base import Source
 from .bitwise import bernoulli, markov, sparse
 from .codebooks import uniform_codebook, zipf_codebook
 from .labelled import LabelledSource, labelled
+from .tailed import dyadic_zipf, heavy_tail
 
 __all__ = ["Source", "FAMILIES", "bernoulli", "uniform_codebook", "sparse", "markov",
-           "zipf_codebook", "labelled", "LabelledSource", "make"]
+           "zipf_codebook", "heavy_tail", "dyadic_zipf", "labelled", "LabelledSource", "make"]
 
 #: Family name -> (constructor, parameter names and defaults beyond ``d``).
 FAMILIES: dict[str, tuple] = {
@@ -31,6 +33,9 @@ FAMILIES: dict[str, tuple] = {
     "sparse": (sparse, {"ones": 2}),
     "markov": (markov, {"p_stay": 0.9}),
     "zipf_codebook": (zipf_codebook, {"support": 1024, "s": 1.0, "codebook_seed": 0}),
+    "heavy_tail": (heavy_tail, {"heavy": 4, "tail_bits": 30, "tail_mass": 0.05,
+                                "codebook_seed": 0}),
+    "dyadic_zipf": (dyadic_zipf, {"s": 1.0}),
 }
 
 # earlier parameter names, still read (with a warning)
@@ -82,4 +87,6 @@ def make(family: str, d: int, **params) -> Source:
         merged["support"] = min(merged["support"], 2 ** min(d, 62))
     if family == "sparse" and isinstance(merged["ones"], int):
         merged["ones"] = min(merged["ones"], d)
+    if family == "heavy_tail" and isinstance(merged["tail_bits"], int):
+        merged["tail_bits"] = min(merged["tail_bits"], d)
     return fn(d, **merged)
