@@ -180,7 +180,7 @@ def _jackknife(c: np.ndarray, opts: _Options) -> CountEstimate:
     if c.sum() < 2:
         return CountEstimate(0.0, None)
     value, se = _jackknife_kernel(c)
-    return CountEstimate(value, se)
+    return CountEstimate(value, se, _normal_interval(value, se, opts.ci))
 
 
 def _bootstrap(c: np.ndarray, opts: _Options) -> CountEstimate:
@@ -238,7 +238,14 @@ def _nsb(c: np.ndarray, opts: _Options) -> CountEstimate:
             "pass the true alphabet size (2**D for D-bit rows)"
         )
     mean, sd = nsb_posterior(c, math.log(k))
-    return CountEstimate(mean, sd)
+    low, high = _normal_interval(mean, sd, opts.ci)
+    return CountEstimate(mean, sd, (max(low, 0.0), min(high, math.log(k))))
+
+
+def _normal_interval(value: float, sd: float, level: float) -> tuple[float, float]:
+    """value ± z·sd at the two-sided ``level`` (jackknife; NSB posterior, normal form)."""
+    z = float(special.ndtri(0.5 + level / 2))
+    return value - z * sd, value + z * sd
 
 
 def _describe_k(k) -> str:
@@ -320,7 +327,8 @@ def estimate_counts(
     -------
     CountEstimate
         ``value`` in ``base`` units; ``stderr`` for jackknife, bootstrap and nsb;
-        ``ci`` for bootstrap.
+        ``ci`` for them too: bootstrap percentile (shifted by twice the bias), jackknife
+        value ± z·s.e., NSB posterior mean ± z·s.d. (within [0, log K]).
     """
     get_estimator(estimator)  # validates the name; the message lists the valid ones
     log_base = _check_base(base)

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._bounds import entropy_interval, summarize_counts
 from ._scratch import scratch
 from .bits import as_samples
 from .counting import count_rows, joint_counts
@@ -34,6 +35,7 @@ __all__ = [
     "count_samples",
     "CountedSamples",
     "mutual_information_from_counts",
+    "widen_interval",
 ]
 
 
@@ -66,6 +68,11 @@ class Estimate:
         False when ``alphabet_size`` is only a guess from the symbols (``max - min + 1``
         of integers, or the number of distinct text labels); estimators that use K
         (nsb) then rest on that guess: pass ``alphabet_size`` to fix it.
+    ci_method : str
+        How ``ci`` was made. Resampling and posterior intervals cannot see states that
+        were never observed; with a known alphabet ``ci`` is joined with the interval
+        that holds H for any source (see :func:`widen_interval`), and the method says
+        so; without one it says that the interval ignores unseen states.
     """
 
     value: float
@@ -78,6 +85,7 @@ class Estimate:
     saturation: float = float("nan")
     alphabet_size: int | float | None = None
     alphabet_known: bool = True
+    ci_method: str = ""
 
     @property
     def n_coincidences(self) -> int:
@@ -198,13 +206,46 @@ def estimate_from_counts(
     res: CountEstimate = estimate_counts(counts, estimator, base=base, ci=ci, rng=rng,
                                          alphabet_size=alphabet_size, **options)
     n = int(np.sum(counts))
+    k_observed = int(np.count_nonzero(counts))
     ceiling = math.log(n, base) if n > 1 else float("nan")
+    interval, method = res.ci, ""
+    if interval is not None:
+        interval, method = widen_interval(interval, counts, estimator, ci, base,
+                                          alphabet_size if alphabet_known else None)
     return Estimate(
-        value=res.value, ci=res.ci, stderr=res.stderr, n=n, k_observed=int(np.count_nonzero(
-            counts)), estimator=estimator, base=float(base),
+        value=res.value, ci=interval, stderr=res.stderr, n=n, k_observed=k_observed,
+        estimator=estimator, base=float(base),
         saturation=res.value / ceiling if n > 1 else float("nan"),
-        alphabet_size=alphabet_size, alphabet_known=bool(alphabet_known),
+        alphabet_size=alphabet_size, alphabet_known=bool(alphabet_known), ci_method=method,
     )
+
+
+_CI_NAMES = {"bootstrap": "bootstrap percentile (bias-shifted)",
+             "jackknife": "jackknife value ± z·s.e.", "nsb": "NSB posterior mean ± z·s.d."}
+
+
+def widen_interval(interval, counts, estimator, level, base, alphabet_size):
+    """An estimator's interval joined with the interval [L, U] that holds H for any source.
+
+    Resampling and posterior intervals cannot see states that were never observed, nor
+    the estimator's own bias. With a known alphabet the reported interval is the hull of
+    the estimator's and of [L, U] (:func:`mi_regimes._bounds.entropy_interval`, at the
+    same level), so it covers H at least as often as [L, U] does. Returns
+    ``(interval, method)``; without an alphabet size the interval is unchanged and
+    ``method`` says that it ignores unseen states.
+    """
+    name = _CI_NAMES.get(estimator, estimator)
+    if alphabet_size is None:
+        return interval, f"{name}; ignores states never observed (alphabet size unknown)"
+    low, high = entropy_interval(summarize_counts(counts), alphabet_size, level)[:2]
+    scale = math.log(base, 2)  # bits per unit of ``base``
+    low, high = low / scale, high / scale
+    joined = (float(min(interval[0], low)), float(max(interval[1], high)))
+    guarantee = (f"[L, U] = [{low:.4g}, {high:.4g}], which holds H w.p. >= {level:.0%} for "
+                 "any source on the alphabet")
+    if joined == tuple(interval):
+        return joined, f"{name}; contains {guarantee}"
+    return joined, f"{name}, joined with {guarantee}"
 
 
 def entropy(x, estimator: str = "plugin", base: float = 2, *, alphabet_size=None,

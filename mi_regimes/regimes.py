@@ -28,6 +28,7 @@ from ._random import as_seed_sequence, generator_for_key, renamed_seed
 from ._validation import check_fraction, check_int
 from .counting import count_words
 from .estimators import ESTIMATORS, estimate_counts
+from .information import widen_interval
 from .sources import FAMILIES, make
 from .theory import (
     THEORY_ESTIMATORS,
@@ -50,7 +51,8 @@ COLUMNS = (
     "source", "family", "d", "n", "log2_n", "estimator", "h_true", "h2_true", "mean", "std",
     "bias", "rel_bias", "rmse", "coverage", "saturated_frac", "mean_k_obs", "expected",
     "p_saturation", "log2_n_saturation", "verdict", "verdict_share", "reliable_share",
-    "within_tol_share", "interval_coverage", "truth", "reps", "method", "params",
+    "within_tol_share", "interval_coverage", "coverage_reported", "coverage_when_reliable",
+    "truth", "reps", "method", "params",
 )
 
 
@@ -95,6 +97,8 @@ def _run_cell(cell: _Cell) -> list[dict]:
     log2_n = math.log2(n)
     values = {e: np.empty(cell.reps) for e in cell.estimators}
     covered = {e: np.zeros(cell.reps, bool) for e in cell.estimators}
+    covered_wide = {e: np.zeros(cell.reps, bool) for e in cell.estimators}
+    called = {e: np.zeros(cell.reps, bool) for e in cell.estimators}
     has_ci = dict.fromkeys(cell.estimators, False)
     verdicts = {e: [] for e in cell.estimators}
     k_obs = np.empty(cell.reps)
@@ -122,8 +126,11 @@ def _run_cell(cell: _Cell) -> list[dict]:
             if ci is not None:
                 has_ci[e] = True
                 covered[e][r] = ci[0] <= h_true <= ci[1]
+                wide, _ = widen_interval(ci, counts, e, cell.ci, 2, alphabet)
+                covered_wide[e][r] = wide[0] <= h_true <= wide[1]
             verdict = classify(summary, est, alphabet_size=alphabet, tol=cell.tol)
             verdicts[e].append(verdict.status)
+            called[e][r] = verdict.status == "reliable"
             inside[r] = verdict.h_low <= h_true <= verdict.h_high if verdict.status not in (
                 "saturated", "no guarantee") else np.nan
     p_sat = saturation_probability(source, n).value
@@ -145,6 +152,9 @@ def _run_cell(cell: _Cell) -> list[dict]:
             "std": float(v.std(ddof=1)) if cell.reps > 1 else 0.0, "bias": bias,
             "rel_bias": rel, "rmse": float(np.sqrt(np.mean((v - h_true) ** 2))),
             "coverage": float(covered[e].mean()) if has_ci[e] else float("nan"),
+            "coverage_reported": float(covered_wide[e].mean()) if has_ci[e] else float("nan"),
+            "coverage_when_reliable": float(covered_wide[e][called[e]].mean())
+            if has_ci[e] and called[e].any() else float("nan"),
             "saturated_frac": float(np.mean(k_obs == n)), "mean_k_obs": float(k_obs.mean()),
             "expected": exact,
             "p_saturation": p_sat, "log2_n_saturation": log2_n_sat, "verdict": label,
@@ -188,6 +198,7 @@ def _exact_cell(cell: _Cell) -> list[dict]:
             "expected": mean, "p_saturation": p_sat, "log2_n_saturation": log2_n_sat,
             "verdict": truth, "verdict_share": 1.0, "reliable_share": float("nan"),
             "within_tol_share": float("nan"), "interval_coverage": float("nan"),
+            "coverage_reported": float("nan"), "coverage_when_reliable": float("nan"),
             "truth": truth, "reps": 0, "method": "exact", "params": _params_json(source),
         })
     return rows

@@ -107,46 +107,57 @@ def bootstrap_by_rows(counts, n_boot: int, rng: np.random.Generator) -> np.ndarr
 
 
 def nsb(counts, k: int) -> tuple[float, float]:
-    """NSB posterior mean and s.d. with all k states enumerated and quad over log β."""
+    """NSB posterior mean and s.d. with all k states enumerated and quad over log β.
+
+    The likelihood and the prior dξ/dβ are evaluated with mpmath at 40 digits: in
+    floating point both cancel catastrophically at large β.
+    """
+    import mpmath
+
+    mpmath.mp.dps = 40
     a0 = np.zeros(k)
     a0[: len(counts)] = counts
     n = a0.sum()
 
     def log_like(beta):
-        kap = k * beta
-        return (special.gammaln(kap) - special.gammaln(n + kap)
-                + np.sum(special.gammaln(a0 + beta) - special.gammaln(beta)))
+        b = mpmath.mpf(beta)
+        kap = k * b
+        total = mpmath.loggamma(kap) - mpmath.loggamma(n + kap)
+        for c in a0[a0 > 0]:  # unseen states contribute lnΓ(β) - lnΓ(β) = 0
+            total += mpmath.loggamma(c + b) - mpmath.loggamma(b)
+        return float(total)
 
-    def prior(beta):
-        return k * special.polygamma(1, k * beta + 1) - special.polygamma(1, beta + 1)
+    def prior(beta):  # dξ/dβ
+        b = mpmath.mpf(beta)
+        return float(k * mpmath.psi(1, k * b + 1) - mpmath.psi(1, b + 1))
 
     def moments(beta):
         a = a0 + beta
         big = a.sum()
         mean = special.digamma(big + 1) - np.sum(a * special.digamma(a + 1)) / big
-        second = 0.0
-        for i in range(k):
-            for j in range(k):
-                if i == j:
-                    second += a[i] * (a[i] + 1) * (
-                        (special.digamma(a[i] + 2) - special.digamma(big + 2)) ** 2
-                        + special.polygamma(1, a[i] + 2) - special.polygamma(1, big + 2))
-                else:
-                    second += a[i] * a[j] * (
-                        (special.digamma(a[i] + 1) - special.digamma(big + 2))
-                        * (special.digamma(a[j] + 1) - special.digamma(big + 2))
-                        - special.polygamma(1, big + 2))
+        # E[H²] as the double sum over every pair of states (i = j and i != j terms)
+        top = special.digamma(big + 2)
+        pair = np.outer(a, a) * (np.outer(special.digamma(a + 1) - top,
+                                          special.digamma(a + 1) - top)
+                                 - special.polygamma(1, big + 2))
+        same = a * (a + 1) * ((special.digamma(a + 2) - top) ** 2
+                              + special.polygamma(1, a + 2) - special.polygamma(1, big + 2))
+        second = pair.sum() - np.trace(pair) + same.sum()
         return mean, second / (big * (big + 1))
 
-    ts = np.linspace(math.log(1e-6), math.log(1e4), 200)
-    ref = max(log_like(math.exp(t)) for t in ts)
+    # the whole posterior: a wide scan of ln β, then adaptive quadrature around its peak,
+    # out to where the weight has fallen by e**-60 on both sides
+    ts = np.linspace(-40.0 - math.log(k), 80.0, 400)
+    logw = np.array([log_like(math.exp(t)) + math.log(prior(math.exp(t))) + t for t in ts])
+    top = int(np.argmax(logw))
+    inside = np.flatnonzero(logw >= logw[top] - 60)
+    lo, hi = ts[max(inside[0] - 1, 0)], ts[min(inside[-1] + 1, ts.size - 1)]
 
     def weight(t):
         b = math.exp(t)
-        return math.exp(log_like(b) - ref) * prior(b) * b
+        return math.exp(log_like(b) + math.log(prior(b)) + t - logw[top])
 
-    lo, hi = math.log(1e-8 / k), math.log(1e6)
-    opts = {"limit": 400, "points": [ts[int(np.argmax([log_like(math.exp(t)) for t in ts]))]]}
+    opts = {"limit": 1000, "points": [ts[top]], "epsabs": 0.0, "epsrel": 1e-13}
     z = integrate.quad(weight, lo, hi, **opts)[0]
     m1 = integrate.quad(lambda t: weight(t) * moments(math.exp(t))[0], lo, hi, **opts)[0] / z
     m2 = integrate.quad(lambda t: weight(t) * moments(math.exp(t))[1], lo, hi, **opts)[0] / z

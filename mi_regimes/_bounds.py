@@ -1,0 +1,177 @@
+"""The interval [L, U] that holds the true entropy for any source on a known alphabet.
+
+Its parts: an upper confidence bound on the unseen mass, the most entropy that mass can
+carry, the seen states' bias and the plug-in's spread, all from the counts. Used by the
+verdicts (:mod:`mi_regimes.verdicts`) and by the intervals every estimate reports
+(:mod:`mi_regimes.information`). Derivations in docs/theory.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from .estimators import check_counts, estimate_counts
+
+__all__ = ["unseen_mass_bound", "unseen_mass_from_profile", "entropy_with_unseen",
+           "CountSummary", "summarize_counts", "entropy_interval", "LN2"]
+
+LN2 = math.log(2.0)
+# How the failure probability is shared: the unseen mass, the seen part above, and
+# below. Without unseen states (K_obs = K) the first share goes to the other two.
+_SHARES = (0.4, 0.3, 0.3)
+
+# θ grid of the Chernoff bound on the missing mass (fixed in advance: a union bound)
+_THETA = np.arange(1, 17) / 16.0
+
+
+def unseen_mass_bound(counts, delta: float) -> float:
+    """M0⁺: the unseen states' total probability is at most this, w.p. >= 1 - delta.
+
+    The smaller of two bounds, each allowed delta/2 (derivations in docs/theory.md):
+
+    * worst case: f1/N + sqrt(2 ln(4/δ)/N) + sqrt(ln(4/δ)/N) (Good–Turing's
+      E[M0] <= E[f1]/N; McDiarmid on f1; McAllester & Ortiz 2003 on M0);
+    * variance-adaptive: under Poisson(N) sampling the counts are independent, Good–Turing
+      is unbiased (E[M0] = E[f1]/N), and for 0 < θ <= 1 the moment generating function
+      of M0 obeys ln E exp(θN(M0 - E M0)) <= Σ_k e^(-N p_k) φ(θ N p_k) = E[S_θ] with
+      S_θ = Σ_k θ^(n_k) 1{n_k >= 2} and φ(u) = e^u - 1 - u. Upper confidence bounds on
+      E[f1] and E[S_θ] (Chernoff's lower tails for sums of independent variables in
+      [0, 1] and [0, θ²]) then give M0⁺ through Chernoff's bound, minimised over a fixed
+      grid of θ (union bound). A multinomial sample is a Poisson one conditioned on its
+      size, which multiplies every failure probability by at most e·sqrt(N)
+      (P(Poisson(N) = N) >= 1/(e sqrt N)).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Positive counts of the observed states.
+    delta : float
+        Allowed failure probability.
+
+    Examples
+    --------
+    >>> round(unseen_mass_bound([4] * 16384, 0.02), 4)
+    0.0029
+    """
+    c = np.asarray(counts, dtype=np.int64)
+    values, mult = np.unique(c[c > 0], return_counts=True)
+    return unseen_mass_from_profile(values, mult, delta)
+
+
+def unseen_mass_from_profile(values: np.ndarray, mult: np.ndarray, delta: float) -> float:
+    """:func:`unseen_mass_bound` from the count profile (distinct counts, multiplicities)."""
+    n = int(np.dot(values, mult))
+    f1 = int(mult[0]) if values[0] == 1 else 0
+    half = delta / 2
+    worst = f1 / n + math.sqrt(2 * math.log(2 / half) / n) + math.sqrt(math.log(2 / half) / n)
+    # adaptive: three events (E[f1], the E[S_θ], the Chernoff bounds), each half/3, the
+    # last two over the θ grid; every Poisson-level probability times e·sqrt(N)
+    depoisson = math.e * math.sqrt(n)
+    l_f1 = math.log(depoisson * 3 / half)
+    l_grid = math.log(depoisson * 3 * _THETA.size / half)
+    f1_high = (math.sqrt(l_f1 / 2) + math.sqrt(f1 + l_f1 / 2)) ** 2
+    repeated = values >= 2
+    s_theta = (_THETA[:, None] ** values[repeated][None, :]) @ mult[repeated].astype(float)
+    t2 = _THETA**2 * l_grid / 2
+    s_high = (np.sqrt(t2) + np.sqrt(s_theta + t2)) ** 2
+    adaptive = f1_high / n + float(np.min((s_high + l_grid) / (_THETA * n)))
+    return min(1.0, worst, adaptive)
+
+
+def _binary_entropy(m: float) -> float:
+    return 0.0 if m <= 0.0 or m >= 1.0 else -(m * math.log2(m) + (1 - m) * math.log2(1 - m))
+
+
+def entropy_with_unseen(seen_bits: float, unseen_mass: float, unseen_states) -> float:
+    """The most entropy (bits) of a source whose seen part has at most ``seen_bits``.
+
+    Mass m on at most U unseen states adds at most h(m) + m·log2 U - m·seen_bits:
+    H <= h(m) + (1 - m)·A + m·log2 U, concave in m and largest at 1/(1 + 2**(A - log2 U)),
+    maximised over m <= ``unseen_mass``.
+
+    Examples
+    --------
+    >>> entropy_with_unseen(3.0, 0.0, 10**6)
+    3.0
+    >>> round(entropy_with_unseen(3.0, 0.01, 2**20), 4)
+    3.2508
+    """
+    if unseen_states <= 0 or unseen_mass <= 0:
+        return seen_bits
+    log2_unseen = math.log2(unseen_states)
+    best = 1.0 / (1.0 + 2.0 ** min(seen_bits - log2_unseen, 1000.0))
+    m = min(unseen_mass, best)
+    return _binary_entropy(m) + (1 - m) * seen_bits + m * log2_unseen
+
+
+@dataclass(frozen=True)
+class CountSummary:
+    """What the verdicts read from the counts of real data (bits)."""
+
+    n: int
+    k_observed: int
+    singletons: int
+    doubletons: int
+    h_plugin: float
+    sd_plugin: float
+    seen_bias: float
+    values: np.ndarray  # the count profile: distinct counts ...
+    multiplicities: np.ndarray  # ... and how many states have each
+
+    @property
+    def coincidences(self) -> int:
+        """Samples repeating an earlier state: n - K_obs."""
+        return self.n - self.k_observed
+
+    @property
+    def saturation(self) -> float:
+        """Ĥ_plugin / log2 n (1 = all samples distinct)."""
+        return self.h_plugin / math.log2(self.n) if self.n > 1 else 0.0
+
+
+def summarize_counts(counts) -> CountSummary:
+    """The observables of a count vector, computed once for every estimator's verdict."""
+    c = check_counts(counts)
+    n = int(c.sum())
+    q = c / n
+    log_q = np.log2(q)
+    h = float(max(0.0, -np.dot(q, log_q)))
+    # delta method, with the second-order term that keeps it positive when q is uniform
+    var = max(float(np.dot(q, log_q * log_q)) - h * h, 0.0) / n
+    var += (c.size - 1) / (2.0 * n * n * LN2 * LN2)
+    miller_madow = (c.size - 1) / (2.0 * n * LN2)
+    jackknife = estimate_counts(c, "jackknife").value - h if n > 1 else 0.0
+    values, mult = np.unique(c, return_counts=True)
+    return CountSummary(n, int(c.size), int(np.count_nonzero(c == 1)),
+                        int(np.count_nonzero(c == 2)), h, math.sqrt(var),
+                        max(miller_madow, jackknife, 0.0), values, mult)
+
+
+def entropy_interval(summary: CountSummary, alphabet_size, confidence: float = 0.95
+                     ) -> tuple[float, float, float, float, float]:
+    """The interval [L, U] holding H w.p. >= ``confidence``, and its parts (bits).
+
+    U: the seen part's upper bound A = Ĥ_plugin + b + z·s, raised by what the unseen
+    mass (at most :func:`unseen_mass_bound`) can add on K - K_obs states, and at most
+    log2 K. L = Ĥ_plugin - z·s (the plug-in is biased low for every source).
+
+    Returns
+    -------
+    (low, high, unseen_mass, unseen_entropy, spread)
+    """
+    s, delta = summary, 1.0 - confidence
+    unseen_states = alphabet_size - s.k_observed
+    shares = _SHARES if unseen_states > 0 else (0.0, 0.5, 0.5)
+    d_unseen, d_hi, d_lo = (share * delta for share in shares)
+    unseen_mass = unseen_mass_from_profile(s.values, s.multiplicities, d_unseen) \
+        if unseen_states > 0 else 0.0
+    z_hi, z_lo = stats.norm.isf(d_hi), stats.norm.isf(d_lo)
+    seen_high = s.h_plugin + s.seen_bias + z_hi * s.sd_plugin
+    high = min(entropy_with_unseen(seen_high, unseen_mass, unseen_states),
+               math.log2(alphabet_size))
+    low = max(0.0, s.h_plugin - z_lo * s.sd_plugin)
+    return low, high, unseen_mass, max(high - seen_high, 0.0), z_hi * s.sd_plugin
