@@ -1,15 +1,18 @@
-"""Bootstrap resampling kernels (nats), and the n·log n table they share with the plug-in.
+"""The plug-in entropy of count vectors (nats), and bootstrap resampling of them.
 
-Two schemes, both giving the plug-in entropy of each resample:
+The plug-in sum Σ n ln n is one Numba kernel (a table of n ln n for small counts keeps
+it memory-bound), run in fixed chunks on the thread pool for long vectors so the result
+does not depend on the number of threads.
 
-* multinomial — the exact resample of the count vector, drawn as a chain of conditional
-  binomials, O(K_obs) per replicate;
-* Poisson profile — each state gets Poisson(n_k) copies; states that share a count are
-  exchangeable, so each class of equal counts only needs its occupancy numbers, drawn as a
-  chain of binomials: O(#distinct counts) per replicate. Conditional on its total N*, a
-  Poisson resample is a multinomial resample of size N*.
+Two bootstrap schemes, both vectorised NumPy drawing from the caller's Generator (no
+compiled random-number code, nothing seeded globally):
 
-The kernels draw from Numba's generator, seeded from the caller's numpy Generator.
+* multinomial: exact resamples of the count vector, O(K_obs) per replicate;
+* Poisson profile: each state gets Poisson(n_k) copies; states that share a count are
+  exchangeable, so a class of m states with count v needs only its *occupancy numbers*
+  (how many states get 0, 1, 2, ... copies), Multinomial(m, Poisson(v) pmf), drawn for
+  all replicates in one call: O(#distinct counts) per replicate. Conditional on its
+  total N*, a Poisson resample is a multinomial resample of size N*.
 """
 
 from __future__ import annotations
@@ -18,160 +21,132 @@ import math
 
 import numba as nb
 import numpy as np
+from scipy import special
+
+from ._parallel import N_CHUNKS, run_chunks
+
+__all__ = ["TABLE_SIZE", "nlogn_table", "plugin_nats", "multinomial_replicates",
+           "poisson_replicates"]
 
 TABLE_SIZE = 1024
+_TABLE = np.zeros(TABLE_SIZE)
+_TABLE[2:] = np.arange(2, TABLE_SIZE) * np.log(np.arange(2, TABLE_SIZE))
+_TABLE.flags.writeable = False
+# Below this many counts one chunk is cheaper than handing chunks to threads.
+_SERIAL_COUNTS = 1 << 16
+# Resampled values held at once (bounds the memory of a batch of replicates).
+_BATCH_VALUES = 1 << 22
 
 
-@nb.njit(cache=True)
-def nlogn_table():
-    """n·ln n for n < TABLE_SIZE (0 for n = 0, 1)."""
-    t = np.zeros(TABLE_SIZE)
-    for i in range(2, TABLE_SIZE):
-        t[i] = i * math.log(i)
-    return t
+def nlogn_table() -> np.ndarray:
+    """n·ln n for n < TABLE_SIZE (0 for n = 0, 1), read-only."""
+    return _TABLE
 
 
 @nb.njit(cache=True, inline="always")
-def _nlogn(c, table):
-    return table[c] if c < TABLE_SIZE else c * math.log(c)
+def _term(c, table):
+    return table[c] if c < table.shape[0] else c * math.log(c)
 
 
-@nb.njit(cache=True)
-def sum_nlogn(counts, table):
-    """Σ n ln n; most counts are small, so a table lookup keeps this memory-bound.
+@nb.njit(cache=True, nogil=True)
+def sum_nlogn(counts, table, lo, hi):
+    """(Σ n ln n, Σ n) over ``counts[lo:hi]``.
 
     Four partial sums in a fixed order: one running sum would wait on the latency of
-    every addition, and the order (hence the rounding) must not depend on anything
-    but the counts.
+    every addition, and the order (hence the rounding) must depend only on the counts.
     """
     s0 = s1 = s2 = s3 = 0.0
-    n = counts.shape[0]
-    stop = n - n % 4
-    for i in range(0, stop, 4):
-        s0 += _nlogn(counts[i], table)
-        s1 += _nlogn(counts[i + 1], table)
-        s2 += _nlogn(counts[i + 2], table)
-        s3 += _nlogn(counts[i + 3], table)
-    for i in range(stop, n):
-        s0 += _nlogn(counts[i], table)
-    return (s0 + s1) + (s2 + s3)
+    total = 0
+    stop = hi - (hi - lo) % 4
+    for i in range(lo, stop, 4):
+        s0 += _term(counts[i], table)
+        s1 += _term(counts[i + 1], table)
+        s2 += _term(counts[i + 2], table)
+        s3 += _term(counts[i + 3], table)
+        total += counts[i] + counts[i + 1] + counts[i + 2] + counts[i + 3]
+    for i in range(stop, hi):
+        s0 += _term(counts[i], table)
+        total += counts[i]
+    return (s0 + s1) + (s2 + s3), total
 
 
-@nb.njit(cache=True)
-def plugin_of(total, s):
-    """Plug-in entropy (nats) from N and Σ n ln n.
-
-    H >= 0 exactly; only rounding (one state: log N - N log N / N) could go below.
-    """
+def plugin_of(total: int, s: float) -> float:
+    """Plug-in entropy (nats) from N and Σ n ln n; >= 0 exactly (rounding aside)."""
     return max(0.0, math.log(total) - s / total) if total > 0 else 0.0
 
 
-@nb.njit(cache=True)
-def plugin_kernel(counts, table):
-    """Plug-in entropy (nats) of positive counts."""
-    n = 0
-    for c in counts:
-        n += c
-    return plugin_of(n, sum_nlogn(counts, table))
-
-
-_N_CHUNKS = 16
-# Below this many counts a parallel region costs more than it saves.
-PARALLEL_COUNTS = 1 << 16
-
-
-@nb.njit(cache=True, parallel=True)
-def plugin_kernel_parallel(counts, table):
-    """``plugin_kernel`` over a fixed number of chunks, summed in a fixed order.
-
-    The result therefore does not depend on the number of threads.
-    """
+def plugin_nats(counts: np.ndarray, table: np.ndarray | None = None) -> float:
+    """Plug-in entropy (nats) of a positive int64 count vector, in fixed chunks."""
+    table = _TABLE if table is None else table
     k = counts.shape[0]
-    chunk = (k + _N_CHUNKS - 1) // _N_CHUNKS
-    sums = np.zeros(_N_CHUNKS)
-    totals = np.zeros(_N_CHUNKS, np.int64)
-    for c in nb.prange(_N_CHUNKS):
-        lo = min(k, c * chunk)
-        hi = min(k, lo + chunk)
-        sums[c] = sum_nlogn(counts[lo:hi], table)
-        t = 0
-        for i in range(lo, hi):
-            t += counts[i]
-        totals[c] = t
+    if k < _SERIAL_COUNTS:
+        s, total = sum_nlogn(counts, table, 0, k)
+        return plugin_of(int(total), s)
+    step = (k + N_CHUNKS - 1) // N_CHUNKS
+    parts = run_chunks(lambda c: sum_nlogn(counts, table, min(k, c * step),
+                                           min(k, (c + 1) * step)))
     s = 0.0
-    n = 0
-    for c in range(_N_CHUNKS):
-        s += sums[c]
-        n += totals[c]
-    return plugin_of(n, s)
+    total = 0
+    for part_s, part_total in parts:  # in chunk order: the same sum for any thread count
+        s += part_s
+        total += int(part_total)
+    return plugin_of(total, s)
 
 
-def plugin_nats(counts: np.ndarray, table: np.ndarray) -> float:
-    """Plug-in entropy (nats) of a positive int64 count vector, in parallel when long."""
-    if counts.shape[0] >= PARALLEL_COUNTS:
-        return plugin_kernel_parallel(counts, table)
-    return plugin_kernel(counts, table)
+def _nlogn(x: np.ndarray) -> np.ndarray:
+    """n·ln n elementwise for non-negative integer arrays."""
+    small = x < TABLE_SIZE
+    out = _TABLE[np.where(small, x, 0)]
+    if not small.all():
+        big = x[~small].astype(np.float64)
+        out[~small] = big * np.log(big)
+    return out
 
 
-@nb.njit(cache=True)
-def poisson_replicates(values, mult, n_boot, seed, table):
-    """Plug-in entropies of Poisson resamples, drawn class by class from the profile.
+def multinomial_replicates(counts: np.ndarray, n_boot: int,
+                           rng: np.random.Generator) -> np.ndarray:
+    """Plug-in entropies (nats) of ``n_boot`` exact multinomial resamples."""
+    n = int(counts.sum())
+    p = counts / n
+    out = np.empty(n_boot)
+    batch = max(1, _BATCH_VALUES // counts.size)
+    for b0 in range(0, n_boot, batch):
+        draws = rng.multinomial(n, p, size=min(batch, n_boot - b0))
+        out[b0:b0 + draws.shape[0]] = math.log(n) - _nlogn(draws).sum(axis=1) / n
+    return np.maximum(out, 0.0)
 
-    States that share an observed count ``v`` are exchangeable, so a class of ``m`` such
-    states needs only the occupancy numbers of its resample: how many states get 0, 1,
-    2, ... copies, i.e. Multinomial(m, Poisson(v) pmf), drawn as a chain of binomials.
+
+def _poisson_window(v: int) -> tuple[np.ndarray, np.ndarray]:
+    """Copies k where Poisson(v) has mass (outside: < 1e-30) and their pmf, renormalised."""
+    spread = 12.0 * math.sqrt(v) + 30.0
+    k = np.arange(max(0, int(v - spread)), int(v + spread) + 1)
+    log_pmf = k * math.log(v) - v - special.gammaln(k + 1.0)
+    pmf = np.exp(log_pmf - log_pmf.max())
+    return k, pmf / pmf.sum()
+
+
+def poisson_replicates(values: np.ndarray, mult: np.ndarray, n_boot: int,
+                       rng: np.random.Generator) -> np.ndarray:
+    """Plug-in entropies (nats) of Poisson resamples, drawn class by class from the profile.
+
+    Classes of more than 64 states draw their occupancy numbers (one multinomial per
+    replicate, over the window where Poisson(v) has mass); smaller classes draw each
+    state's copies.
     """
-    np.random.seed(seed)
-    out = np.empty(n_boot)
-    n_cls = values.shape[0]
-    for b in range(n_boot):
-        total = 0
-        s = 0.0
-        for j in range(n_cls):
-            v = values[j]
-            m = mult[j]
-            if m <= 64 or v > 50:
-                for _ in range(m):
-                    k = np.random.poisson(v)
-                    total += k
-                    s += table[k] if k < TABLE_SIZE else k * math.log(k)
-                continue
-            remaining = m
-            p_k = math.exp(-v)
-            tail = 1.0
-            k = 0
-            while remaining > 0:
-                q = min(1.0, p_k / tail) if tail > 0 else 1.0
-                z = np.random.binomial(remaining, q)
-                if z > 0:
-                    total += z * k
-                    s += z * (table[k] if k < TABLE_SIZE else k * math.log(k))
-                    remaining -= z
-                tail -= p_k
-                k += 1
-                p_k *= v / k
-        out[b] = plugin_of(total, s)
-    return out
-
-
-@nb.njit(cache=True)
-def multinomial_replicates(counts, n_boot, seed, table):
-    """Plug-in entropies of exact multinomial resamples (conditional binomial chain)."""
-    np.random.seed(seed)
-    n = 0
-    for c in counts:
-        n += c
-    out = np.empty(n_boot)
-    for b in range(n_boot):
-        remaining = n
-        left = float(n)
-        s = 0.0
-        for c in counts:
-            if remaining == 0:
-                break
-            k = np.random.binomial(remaining, min(1.0, c / left))
-            remaining -= k
-            left -= c
-            s += table[k] if k < TABLE_SIZE else k * math.log(k)
-        out[b] = plugin_of(n, s)
-    return out
+    totals = np.zeros(n_boot, np.int64)
+    sums = np.zeros(n_boot)
+    big = mult > 64
+    for v, m in zip(values[big].tolist(), mult[big].tolist(), strict=True):
+        k, pmf = _poisson_window(v)
+        occupancy = rng.multinomial(m, pmf, size=n_boot)
+        totals += occupancy @ k
+        sums += occupancy @ _nlogn(k)
+    per_state = np.repeat(values[~big], mult[~big])
+    if per_state.size:
+        batch = max(1, _BATCH_VALUES // per_state.size)
+        for b0 in range(0, n_boot, batch):
+            draws = rng.poisson(per_state, size=(min(batch, n_boot - b0), per_state.size))
+            totals[b0:b0 + draws.shape[0]] += draws.sum(axis=1)
+            sums[b0:b0 + draws.shape[0]] += _nlogn(draws).sum(axis=1)
+    safe = np.maximum(totals, 1)
+    return np.where(totals > 0, np.maximum(np.log(safe) - sums / safe, 0.0), 0.0)

@@ -6,8 +6,11 @@
   workers never run N × cores threads of BLAS and Numba fighting over the machine.
 * :func:`limit_threads` sets the thread budget of BLAS (threadpoolctl) and of Numba
   together, for a block of code or a worker's life.
-* ``N_CHUNKS``: every parallel kernel cuts its work into this fixed number of chunks,
-  so its results never depend on the number of threads.
+* ``N_CHUNKS`` and :func:`run_chunks`: every parallel kernel cuts its work into this
+  fixed number of chunks, so its results never depend on the number of threads; the
+  chunks are serial ``nogil`` Numba functions run on a small thread pool. (Numba's
+  ``parallel=True`` would compile each kernel several times slower, and its threads
+  cannot be shared with BLAS's or limited per call.)
 
 Results never depend on the number of workers: work is seeded by keys
 (:mod:`mi_regimes._random`), not by who runs it or when.
@@ -21,7 +24,8 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-__all__ = ["N_CHUNKS", "cpu_count", "limit_threads", "map_tasks", "threads_per_worker"]
+__all__ = ["N_CHUNKS", "cpu_count", "limit_threads", "map_tasks", "threads_per_worker",
+           "run_chunks", "kernel_threads"]
 
 #: Fixed number of work chunks of every parallel kernel.
 N_CHUNKS = 16
@@ -33,6 +37,49 @@ def cpu_count() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - macOS, Windows
         return max(1, os.cpu_count() or 1)
+
+
+_POOL = None
+_POOL_SIZE = 0
+
+
+def kernel_threads() -> int:
+    """Threads our chunked kernels may use now: Numba's setting for this thread.
+
+    :func:`limit_threads` (and every worker of :func:`map_tasks`) lowers it.
+    """
+    import numba
+
+    return max(1, numba.get_num_threads())
+
+
+def run_chunks(chunk: Callable[[int], object], n_chunks: int = N_CHUNKS,
+               threads: int | None = None) -> list:
+    """``[chunk(0), ..., chunk(n_chunks - 1)]``, the calls spread over threads.
+
+    ``chunk`` should release the GIL (a ``nogil`` Numba function) for the threads to run
+    at once. Each thread takes a contiguous block of chunk indices, so there is one
+    hand-off per thread, not per chunk. With one thread everything runs here.
+    """
+    global _POOL, _POOL_SIZE
+    threads = min(n_chunks, threads or kernel_threads())
+    if threads <= 1:
+        return [chunk(c) for c in range(n_chunks)]
+    if _POOL is None or _POOL_SIZE < threads:
+        from concurrent.futures import ThreadPoolExecutor
+
+        if _POOL is not None:
+            _POOL.shutdown(wait=False)
+        _POOL = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mi_regimes")
+        _POOL_SIZE = threads
+    bounds = [round(i * n_chunks / threads) for i in range(threads + 1)]
+
+    def block(i: int) -> list:
+        return [chunk(c) for c in range(bounds[i], bounds[i + 1])]
+
+    futures = [_POOL.submit(block, i) for i in range(1, threads)]
+    first = block(0)  # this thread does a block too
+    return first + [r for f in futures for r in f.result()]
 
 
 def threads_per_worker(workers: int) -> int:

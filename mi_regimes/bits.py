@@ -22,17 +22,14 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 
-from ._parallel import N_CHUNKS
+from ._containers import to_array
+from ._packing import BAD_VALUE, MIXED_ZERO_MINUS_ONE, pack_rows_into, unpack_into
 
 __all__ = ["PackedBits", "Samples", "pack_bits", "unpack_bits", "as_samples", "check_labels",
            "n_words"]
 
-# Kernel status codes.
-_OK, _BAD_VALUE, _MIXED_ZERO_MINUS_ONE = 0, 1, 2
-_N_CHUNKS = N_CHUNKS
 # The generic packing kernel is compiled for these dtypes only; others are converted
 # first (fewer specialisations to compile; uint64 goes through float64, where 0 and 1
 # stay exact and every other value stays non-binary).
@@ -99,203 +96,6 @@ def n_words(d: int) -> int:
     return (int(d) + 63) // 64
 
 
-# Values seen while packing, OR-ed over a chunk of rows.
-_SAW_BAD, _SAW_ZERO, _SAW_MINUS = 1, 2, 4
-
-
-@nb.njit(cache=True)
-def _pack_any_rows(x, out, lo, hi):
-    """Pack rows ``lo:hi`` of {0,1} or {-1,+1} values of any dtype; return _SAW_* flags."""
-    d = x.shape[1]
-    bad = zero = minus = False
-    for i in range(lo, hi):
-        for w in range(out.shape[1]):
-            acc = np.uint64(0)
-            for b in range(min(64, d - 64 * w)):
-                v = x[i, 64 * w + b]
-                is_one = v == 1
-                is_zero = v == 0
-                is_minus = v == -1
-                # Branch-free so LLVM can vectorise; NaN fails all three tests.
-                acc |= np.uint64(is_one) << np.uint64(b)
-                bad |= not (is_one or is_zero or is_minus)
-                zero |= is_zero
-                minus |= is_minus
-            out[i, w] = acc
-    return _SAW_BAD * bad + _SAW_ZERO * zero + _SAW_MINUS * minus
-
-
-@nb.njit(cache=True, parallel=True)
-def _pack_kernel(x, out):
-    n = x.shape[0]
-    chunk = (n + _N_CHUNKS - 1) // _N_CHUNKS
-    saw = np.zeros(_N_CHUNKS, np.int64)
-    for c in nb.prange(_N_CHUNKS):
-        saw[c] = _pack_any_rows(x, out, min(n, c * chunk), min(n, (c + 1) * chunk))
-    flags = 0
-    for c in range(_N_CHUNKS):
-        flags |= saw[c]
-    if flags & _SAW_BAD:
-        return _BAD_VALUE
-    if flags & _SAW_ZERO and flags & _SAW_MINUS:
-        return _MIXED_ZERO_MINUS_ONE
-    return _OK
-
-
-_GATHER = np.uint64(0x0102040810204080)
-_HIGH7 = np.uint64(0xFEFEFEFEFEFEFEFE)
-
-
-@nb.njit(cache=True, inline="always")
-def _gather_word(x8, base, m):
-    """One word from the ``m`` (<= 8) byte-chunks at ``x8[base:]``, and their OR.
-
-    The multiply gathers the low bit of each byte into the top byte, least significant
-    byte first; any byte other than 0/1 shows up in ``OR & 0xFEFE...``.
-    """
-    acc = np.uint64(0)
-    seen = np.uint64(0)
-    for k in range(m):
-        v = x8[base + k]
-        seen |= v
-        acc |= ((v * _GATHER) >> np.uint64(56)) << np.uint64(8 * k)
-    return acc, seen
-
-
-@nb.njit(cache=True)
-def _pack_byte_rows(x8, d, out, lo, hi):
-    """Pack rows ``lo:hi``; literal chunk counts let LLVM unroll and vectorise."""
-    per_row = d // 8
-    seen = np.uint64(0)
-    if per_row == 4:
-        for i in range(lo, hi):
-            out[i, 0], s = _gather_word(x8, 4 * i, 4)
-            seen |= s
-    elif per_row % 8 == 0:
-        for i in range(lo, hi):
-            for w in range(out.shape[1]):
-                out[i, w], s = _gather_word(x8, per_row * i + 8 * w, 8)
-                seen |= s
-    else:
-        for i in range(lo, hi):
-            for w in range(out.shape[1]):
-                out[i, w], s = _gather_word(x8, per_row * i + 8 * w, min(8, per_row - 8 * w))
-                seen |= s
-    return seen
-
-
-@nb.njit(cache=True, parallel=True)
-def _pack_bytes_kernel(x8, d, out):
-    """Pack {0,1} bytes read eight at a time (``x8``: the rows' bytes viewed as flat uint64).
-
-    The rows are cut into a fixed number of chunks, each with its own validity flag (a
-    flag per row would cost a pass over an N-byte array); each chunk's loop is its own
-    function, which Numba compiles much better than a loop written inside ``prange``.
-    """
-    n = out.shape[0]
-    chunk = (n + _N_CHUNKS - 1) // _N_CHUNKS
-    seen = np.zeros(_N_CHUNKS, np.uint64)
-    for c in nb.prange(_N_CHUNKS):
-        seen[c] = _pack_byte_rows(x8, d, out, c * chunk, min(n, (c + 1) * chunk))
-    for c in range(_N_CHUNKS):
-        if seen[c] & _HIGH7:
-            return _BAD_VALUE
-    return _OK
-
-
-@nb.njit(cache=True, parallel=True)
-def _unpack_kernel(words, d, out):
-    n = words.shape[0]
-    for i in nb.prange(n):
-        for j in range(d):
-            out[i, j] = np.uint8((words[i, j // 64] >> np.uint64(j % 64)) & np.uint64(1))
-
-
-# ------------------------------------------------------------------ containers -> arrays
-
-
-def _to_array(x, name: str) -> np.ndarray:
-    """Any supported container as an ndarray (a view when possible), odd dtypes resolved.
-
-    Returns an array of dtype bool, integer, float32/float64, or (1-D only) an array of
-    strings or of exact Python integers that :func:`_symbol_codes` factorises.
-    """
-    if x is None or isinstance(x, str | bytes | dict | set | frozenset):
-        raise TypeError(f"{name}: expected samples, an (N, D) array of bits or 1-D symbols, "
-                        f"got {type(x).__name__}")
-    if isinstance(x, np.ma.MaskedArray):
-        if np.ma.getmaskarray(x).any():
-            raise ValueError(f"{name}: masked array with masked entries; drop or fill them "
-                             "first (x.compressed() for 1-D, or x.filled(...))")
-        x = x.data
-    to_numpy = getattr(x, "to_numpy", None)  # pandas Series, DataFrame, Index
-    try:
-        if callable(to_numpy) and not isinstance(x, np.ndarray):
-            arr = np.asarray(to_numpy())
-        else:
-            arr = np.asarray(x)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{name}: cannot be read as an array ({exc}); pass rows of equal "
-                         "length") from None
-    if arr.ndim == 0:
-        raise ValueError(f"{name}: expected a 2-D (N, D) array of bits or 1-D symbols, got "
-                         f"the single value {arr.item()!r}; pass one row or symbol per sample")
-    if arr.ndim > 2:
-        raise ValueError(f"{name}: expected a 2-D (samples, bits) array or 1-D symbols, got "
-                         f"{arr.ndim}-D shape {arr.shape}; reshape to (N, D)")
-    if arr.size == 0:
-        raise ValueError(f"{name}: empty array of shape {arr.shape}; pass at least one sample")
-    kind = arr.dtype.kind
-    if kind == "O":
-        return _from_objects(arr, name)
-    if kind in "US":
-        if arr.ndim == 2:
-            raise TypeError(f"{name}: text values in (N, D) rows; rows must hold {{0,1}} or "
-                            "{-1,+1} (text is accepted only as 1-D symbols)")
-        return arr
-    if kind not in "biuf":
-        raise TypeError(f"{name}: dtype {arr.dtype} is not supported; pass bool, integer or "
-                        "float values ({0,1} or {-1,+1} rows, or 1-D integer symbols)")
-    if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-    if kind == "f" and arr.dtype.itemsize == 2:
-        arr = arr.astype(np.float32)
-    elif kind == "f" and arr.dtype.itemsize > 8:
-        # long double: keep only what float64 holds exactly, so no value rounds to 0 or 1
-        as64 = arr.astype(np.float64)
-        if not np.array_equal(as64, arr, equal_nan=True):
-            raise ValueError(f"{name}: long-double values not exactly representable as "
-                             "float64; they cannot be bits or whole-number symbols")
-        arr = as64
-    return arr
-
-
-def _is_missing(v) -> bool:
-    return v is None or type(v).__name__ in ("NAType", "NaTType")
-
-
-def _from_objects(arr: np.ndarray, name: str) -> np.ndarray:
-    """An object array as numbers (or, 1-D only, strings / exact big integers)."""
-    items = arr.ravel().tolist()
-    if any(_is_missing(v) for v in items):
-        raise ValueError(f"{name}: missing values (None/NA); drop or fill them first")
-    if all(isinstance(v, numbers.Integral | np.bool_) for v in items):
-        try:
-            return np.array(items, dtype=np.int64).reshape(arr.shape)
-        except OverflowError:
-            if arr.ndim == 2:
-                raise ValueError(f"{name}: values must be binary, {{0,1}} or {{-1,+1}}; found "
-                                 "integers beyond 64 bits") from None
-            return arr  # exact Python integers: factorised as symbols
-    if all(isinstance(v, numbers.Real | np.bool_) for v in items):
-        return np.array(items, dtype=np.float64).reshape(arr.shape)
-    if arr.ndim == 1 and all(isinstance(v, str) for v in items):
-        return np.array(items, dtype=str)
-    kinds = sorted({type(v).__name__ for v in items})
-    raise TypeError(f"{name}: object array holding {', '.join(kinds)} values; pass numbers "
-                    "({0,1} or {-1,+1} rows), or 1-D symbols of one type (integers or text)")
-
-
 # ------------------------------------------------------------------ packing
 
 
@@ -333,7 +133,7 @@ def pack_bits(x, name: str = "x") -> PackedBits:
     """
     if isinstance(x, PackedBits):
         return x
-    arr = _to_array(x, name)
+    arr = to_array(x, name)
     if arr.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D (samples, bits) array, got 1-D shape "
                          f"{arr.shape}; reshape to (N, 1) for one bit per sample")
@@ -356,16 +156,13 @@ def _pack_rows(arr: np.ndarray, name: str, allocate) -> np.ndarray:
     arr = np.ascontiguousarray(arr)
     n, d = arr.shape
     words = allocate((n, n_words(d)), np.uint64)
-    if arr.dtype == np.uint8 and d % 8 == 0 and arr.ctypes.data % 8 == 0:
-        status = _pack_bytes_kernel(arr.reshape(-1).view(np.uint64), d, words)
-    else:
-        status = _pack_kernel(arr, words)
-    if status == _BAD_VALUE:
+    status = pack_rows_into(arr, words)
+    if status == BAD_VALUE:
         raise ValueError(
             f"{name}: values must be binary, {{0,1}} or {{-1,+1}}; found other values "
             "(or NaN/inf); threshold or sign-binarise the data first, or pass 1-D symbols"
         )
-    if status == _MIXED_ZERO_MINUS_ONE:
+    if status == MIXED_ZERO_MINUS_ONE:
         raise ValueError(
             f"{name}: mixes 0 and -1; use either {{0,1}} or {{-1,+1}} coding, not both"
         )
@@ -388,7 +185,7 @@ def unpack_bits(packed: PackedBits) -> np.ndarray:
     if not isinstance(packed, PackedBits):
         raise TypeError(f"packed: expected PackedBits, got {type(packed).__name__}")
     out = np.empty((packed.n, packed.d), dtype=np.uint8)
-    _unpack_kernel(packed.words, packed.d, out)
+    unpack_into(packed.words, packed.d, out)
     return out
 
 
@@ -450,7 +247,7 @@ def check_labels(y, name: str = "labels") -> np.ndarray:
     >>> check_labels(["cat", "dog", "cat"]).tolist()
     [0, 1, 0]
     """
-    arr = _to_array(y, name)
+    arr = to_array(y, name)
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array of symbols, got shape {arr.shape}; "
                          "pass one label per sample")
@@ -539,7 +336,7 @@ def as_samples(x, name: str = "x", *, alphabet_size=None, allocate=np.empty) -> 
     if isinstance(x, PackedBits):
         k = alphabet_size if alphabet_size is not None else 1 << x.d
         return Samples(x.words, x.d, k, None, False)
-    arr = _to_array(x, name)
+    arr = to_array(x, name)
     if arr.ndim == 2:
         words = _pack_rows(arr, name, allocate)
         d = int(arr.shape[1])

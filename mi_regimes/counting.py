@@ -19,12 +19,13 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ._partition import GOLDEN, bucket_bits, partitioned_counts
 from ._scratch import scratch
 from .bits import Samples, as_samples
 
 __all__ = ["count_rows", "count_words", "row_codes", "joint_counts", "count_profile"]
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_GOLDEN = GOLDEN
 _DIRECT_LIMIT = 1 << 24
 
 
@@ -111,213 +112,6 @@ def _direct_counts(values, span):
             return np.full(1, -1, np.int64)
         hist[v] += 1
     return hist[hist > 0]
-
-
-# Fixed number of input chunks for the parallel scatter: the layout of the scattered
-# keys, hence the output order, then does not depend on the number of threads.
-_N_CHUNKS = 16
-# Bucket groups handled by one parallel task; each group owns one hash table.
-_N_GROUPS = 64
-# Tables get 2**_SPARSITY slots per key of a bucket: at load <= 1/8 a probe almost
-# never collides, so the probe loop's branch is predictable. Larger buckets start from
-# _START_KEYS keys' worth of slots and double when half full.
-_SPARSITY = 3
-_START_KEYS = 512
-
-
-@nb.njit(cache=True)
-def _bucket_offsets(hist):
-    """Turn per-chunk bucket histograms into scatter positions (in place); bucket starts."""
-    n_chunks, n_b = hist.shape
-    start = np.empty(n_b + 1, np.int64)
-    acc = 0
-    for b in range(n_b):
-        start[b] = acc
-        for c in range(n_chunks):
-            v = hist[c, b]
-            hist[c, b] = acc
-            acc += v
-    start[n_b] = acc
-    return start
-
-
-@nb.njit(cache=True)
-def _grow(tk, tc, slots, m, cap, shift):
-    """Double a table of ``m`` keys; ``slots`` (first-appearance order) is updated."""
-    new_cap = 2 * cap
-    nk = np.zeros(new_cap, np.uint64)
-    nc = np.zeros(new_cap, np.int64)
-    mask = new_cap - 1
-    for j in range(m):
-        key = tk[slots[j]]
-        h = np.int64(key >> shift) & mask
-        while nk[h] != 0:
-            h = (h + 1) & mask
-        nk[h] = key
-        nc[h] = tc[slots[j]]
-        slots[j] = h
-    return nk, nc, new_cap
-
-
-@nb.njit(cache=True, inline="always")
-def _slot_shift(bucket_bits, cap):
-    # index a table by the hash bits just below the bucket bits: the high bits of a
-    # multiplicative hash are the well-mixed ones
-    log2_cap = 0
-    while (1 << log2_cap) < cap:
-        log2_cap += 1
-    return np.uint64(64 - bucket_bits - log2_cap)
-
-
-@nb.njit(cache=True)
-def _insert_keys(part, i, hi, tk, tc, slots, m, cap, shift):
-    """Insert ``part[i:hi]`` until done or the table is half full; return i, m, zeros."""
-    mask = cap - 1
-    half = cap // 2
-    zero = 0
-    while i < hi:
-        key = part[i]
-        i += 1
-        if key == 0:
-            zero += 1
-            continue
-        h = np.int64(key >> shift) & mask
-        t = tk[h]
-        while (t != key) & (t != 0):
-            h = (h + 1) & mask
-            t = tk[h]
-        tk[h] = key
-        slots[m] = h
-        m += t == 0  # branch-free: a new key keeps its slot in first-appearance order
-        tc[h] += 1
-        if m > half:
-            break
-    return i, m, zero
-
-
-@nb.njit(cache=True)
-def _count_bucket(part, lo, hi, tk, tc, slots, bucket_bits):
-    """Count the distinct hashed keys of ``part[lo:hi]``; write the counts to its front.
-
-    ``tk``/``tc`` are an all-zero table (key 0 marks an empty slot, so the hashed key 0
-    is counted apart) and are left all-zero. Returns the number of distinct keys and
-    the table arrays, which may have grown.
-    """
-    cap = 16
-    while cap < min(hi - lo, _START_KEYS) << _SPARSITY:
-        cap *= 2
-    shift = _slot_shift(bucket_bits, cap)
-    m = 0
-    zero = 0
-    i = lo
-    while True:
-        # the insertion loop lives in its own function: growing (rebinding tk, tc)
-        # inside it would cost reference counting on every key
-        i, m, z = _insert_keys(part, i, hi, tk, tc, slots, m, cap, shift)
-        zero += z
-        if i == hi and 2 * m <= cap:
-            break
-        shift = _slot_shift(bucket_bits, 2 * cap)
-        tk, tc, cap = _grow(tk, tc, slots, m, cap, shift)
-    for j in range(m):
-        h = slots[j]
-        part[lo + j] = tc[h]
-        tc[h] = 0
-        tk[h] = 0
-    if zero:
-        part[lo + m] = zero
-        m += 1
-    return m, tk, tc
-
-
-# Loops inside ``prange`` bodies are their own functions: Numba compiles a loop written
-# in the body itself several times slower.
-@nb.njit(cache=True)
-def _histogram_buckets(keys, lo, hi, shift, hist):
-    for i in range(lo, hi):
-        hist[(keys[i] * _GOLDEN) >> shift] += 1
-
-
-@nb.njit(cache=True)
-def _scatter_hashes(keys, lo, hi, shift, pos, part):
-    for i in range(lo, hi):
-        h = keys[i] * _GOLDEN
-        b = h >> shift
-        part[pos[b]] = h
-        pos[b] += 1
-
-
-@nb.njit(cache=True)
-def _count_group(part, start, b_lo, b_hi, bucket_bits, k_b):
-    """Count buckets ``b_lo:b_hi`` with one table, sized for the biggest of them."""
-    biggest = 0
-    for b in range(b_lo, b_hi):
-        biggest = max(biggest, start[b + 1] - start[b])
-    cap = 16
-    while cap < min(biggest, _START_KEYS) << _SPARSITY:
-        cap *= 2
-    tk = np.zeros(cap, np.uint64)
-    tc = np.zeros(cap, np.int64)
-    slots = np.empty(biggest + 1, np.int64)
-    for b in range(b_lo, b_hi):
-        k_b[b], tk, tc = _count_bucket(part, start[b], start[b + 1], tk, tc, slots, bucket_bits)
-
-
-@nb.njit(cache=True)
-def _gather_counts(part, start, dst, b_lo, b_hi, out):
-    for b in range(b_lo, b_hi):
-        lo = start[b]
-        o = dst[b]
-        for j in range(dst[b + 1] - o):
-            out[o + j] = part[lo + j]
-
-
-@nb.njit(cache=True, parallel=True)
-def _partitioned_counts(keys, bucket_bits, part, out, in_place):
-    """Counts of distinct one-word keys, in parallel and cache-sized pieces.
-
-    Keys are hashed by an odd multiplier (a bijection of uint64, so equal hashes mean
-    equal keys) and scattered into ``part`` (``uint64[N]`` scratch) by the top
-    ``bucket_bits`` of the hash (one pass; per-chunk histograms give stable offsets).
-    Each bucket is then counted in a sparse open-addressing table that fits in L1/L2,
-    indexed by the hash bits just below the bucket bits, and the counts overwrite the
-    bucket's keys. Finally the counts are gathered, in parallel, to the front of ``out``
-    (which may be the keys' own buffer: they are no longer read), or with ``in_place``
-    compacted serially to the front of ``part``. Returns that front as a view.
-    Output order: buckets in hash order, keys by first appearance within a bucket;
-    it depends only on the key values, never on the thread count.
-    """
-    n = keys.shape[0]
-    n_b = 1 << bucket_bits
-    chunk = (n + _N_CHUNKS - 1) // _N_CHUNKS
-    shift = np.uint64(64 - bucket_bits)
-    hist = np.zeros((_N_CHUNKS, n_b), np.int64)
-    for c in nb.prange(_N_CHUNKS):
-        _histogram_buckets(keys, c * chunk, min(n, (c + 1) * chunk), shift, hist[c])
-    start = _bucket_offsets(hist)
-    for c in nb.prange(_N_CHUNKS):
-        _scatter_hashes(keys, c * chunk, min(n, (c + 1) * chunk), shift, hist[c], part)
-    n_groups = min(_N_GROUPS, n_b)
-    per = n_b // n_groups
-    k_b = np.zeros(n_b, np.int64)
-    for g in nb.prange(n_groups):
-        _count_group(part, start, g * per, (g + 1) * per, bucket_bits, k_b)
-    dst = np.empty(n_b + 1, np.int64)
-    dst[0] = 0
-    for b in range(n_b):
-        dst[b + 1] = dst[b] + k_b[b]
-    if in_place:  # serial, left to right: a bucket's counts never overtake unread ones
-        _gather_counts(part, start, dst, 0, n_b, part)
-        return part[:dst[n_b]].view(np.int64)
-    for g in nb.prange(n_groups):
-        _gather_counts(part, start, dst, g * per, (g + 1) * per, out)
-    return out[:dst[n_b]].view(np.int64)
-
-
-def _bucket_bits(n: int) -> int:
-    # 256 to 512 keys per bucket (measured best from 1e5 to 4e6 keys), and at least 64
-    # buckets: one per group of the parallel loop.
-    return int(min(16, max(6, np.ceil(np.log2(max(n, 1) / 512)))))
 
 
 @nb.njit(cache=True)
@@ -413,13 +207,13 @@ def count_words(words: np.ndarray, overwrite: bool = False, d: int | None = None
     if overwrite:
         words.flags.writeable = True
     keys = words[:, 0]
-    bits = _bucket_bits(keys.shape[0])
+    bits = bucket_bits(keys.shape[0])
     if overwrite:
         part = scratch("scattered keys", keys.shape, np.uint64)
-        counts = _partitioned_counts(keys, bits, part, keys, False)
+        counts = partitioned_counts(keys, bits, part, keys)
     else:
         part = np.empty_like(keys)
-        counts = _partitioned_counts(keys, bits, part, part, True)
+        counts = partitioned_counts(keys, bits, part, None)
     # a view into an N-word buffer: keep it only when it fills most of it
     return counts if 2 * counts.size > keys.size else counts.copy()
 

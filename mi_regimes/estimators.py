@@ -12,19 +12,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import NamedTuple
 
 import numba as nb
 import numpy as np
-from scipy import special
 
-from ._bootstrap import (
-    multinomial_replicates,
-    nlogn_table,
-    plugin_nats,
-    poisson_replicates,
-)
+from ._count_estimators import IMPLEMENTATIONS, CountEstimate, Options
 from ._validation import check_alphabet_size
 
 __all__ = [
@@ -41,27 +33,6 @@ __all__ = [
     "grassberger",
     "check_counts",
 ]
-
-
-class CountEstimate(NamedTuple):
-    """An entropy estimate from counts: value, standard error and interval (in ``base``)."""
-
-    value: float
-    stderr: float | None = None
-    ci: tuple[float, float] | None = None
-
-
-@dataclass(frozen=True)
-class _Options:
-    n_boot: int = 1000
-    ci: float = 0.95
-    rng: np.random.Generator | None = None
-    alphabet_size: int | float | None = None
-    scheme: str = "auto"
-
-
-#: Largest K_obs * n_boot for which ``scheme="auto"`` resamples exactly (multinomially).
-EXACT_BOOTSTRAP_WORK = 20_000
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -131,136 +102,7 @@ def _check_options(n_boot: int, ci: float, alphabet_size: float | None, scheme: 
         raise ValueError(f"scheme: must be 'auto', 'poisson' or 'multinomial', got {scheme!r}")
 
 
-# ---------------------------------------------------------------- kernels (nats)
-
-
-@nb.njit(cache=True)
-def _jackknife_kernel(counts):
-    """Jackknife value and standard error, O(K_obs).
-
-    With S = Σ n log n and Δ_k = n_k log n_k - (n_k-1) log(n_k-1), leaving out one
-    sample of state k gives (N-1)(Ĥ - Ĥ_{-k}) = (N-1) log1p(1/(N-1)) + S/N - Δ_k =: d_k.
-    Then Ĥ_JK = Ĥ + (1/N) Σ n_k d_k, which avoids the cancellation in N·Ĥ - (N-1)·mean.
-    """
-    n = 0
-    s = 0.0
-    for c in counts:
-        n += c
-        s += c * math.log(c)
-    h = math.log(n) - s / n
-    base = (n - 1) * math.log1p(1.0 / (n - 1)) + s / n
-    mean_d = 0.0
-    for c in counts:
-        delta = c * math.log(c) - ((c - 1) * math.log(c - 1) if c > 1 else 0.0)
-        mean_d += c * (base - delta)
-    mean_d /= n
-    var = 0.0
-    for c in counts:
-        delta = c * math.log(c) - ((c - 1) * math.log(c - 1) if c > 1 else 0.0)
-        dev = (base - delta) - mean_d
-        var += c * dev * dev
-    # Ĥ_{-k} - mean(Ĥ_{-i}) = -(d_k - mean d) / (N-1)
-    se = math.sqrt((n - 1) / n * var) / (n - 1)
-    return h + mean_d, se
-
-
-# ---------------------------------------------------------------- estimators (nats)
-
-
-def _plugin(c: np.ndarray, opts: _Options) -> CountEstimate:
-    return CountEstimate(plugin_nats(c, nlogn_table()))
-
-
-def _miller_madow(c: np.ndarray, opts: _Options) -> CountEstimate:
-    n = int(c.sum())
-    return CountEstimate(plugin_nats(c, nlogn_table()) + (c.size - 1) / (2.0 * n))
-
-
-def _jackknife(c: np.ndarray, opts: _Options) -> CountEstimate:
-    if c.sum() < 2:
-        return CountEstimate(0.0, None)
-    value, se = _jackknife_kernel(c)
-    return CountEstimate(value, se, _normal_interval(value, se, opts.ci))
-
-
-def _bootstrap(c: np.ndarray, opts: _Options) -> CountEstimate:
-    rng = opts.rng if opts.rng is not None else np.random.default_rng()
-    seed = int(rng.integers(0, 2**31 - 1))
-    table = nlogn_table()
-    # Sorted counts: the resampling order (hence every replicate) ignores row order.
-    c = np.sort(c)
-    h = plugin_nats(c, table)
-    scheme = opts.scheme
-    if scheme == "auto":
-        scheme = "multinomial" if c.size * opts.n_boot <= EXACT_BOOTSTRAP_WORK else "poisson"
-    if scheme == "multinomial":
-        reps = multinomial_replicates(c, opts.n_boot, seed, table)
-    else:
-        values, mult = np.unique(c, return_counts=True)
-        reps = poisson_replicates(values, mult.astype(np.int64), opts.n_boot, seed, table)
-    bias = reps.mean() - h
-    alpha = (1.0 - opts.ci) / 2.0
-    lo, hi = np.quantile(reps, [alpha, 1.0 - alpha])
-    se = float(reps.std(ddof=1)) if reps.size > 1 else None
-    return CountEstimate(h - bias, se, (float(lo - 2 * bias), float(hi - 2 * bias)))
-
-
-def _chao_shen(c: np.ndarray, opts: _Options) -> CountEstimate:
-    n = int(c.sum())
-    f1 = int(np.count_nonzero(c == 1))
-    if f1 == n:  # every state a singleton: coverage would be 0
-        f1 = n - 1
-    coverage = 1.0 - f1 / n
-    pa = coverage * c / n
-    # Horvitz-Thompson weights: 1 - (1-pa)^N, via log1p/expm1 for small pa.
-    with np.errstate(divide="ignore"):  # pa == 1 (one state) gives log1p(-1) = -inf: fine
-        inclusion = -np.expm1(n * np.log1p(-pa))
-    return CountEstimate(float(-np.sum(pa * np.log(pa) / inclusion)) + 0.0)  # no -0.0
-
-
-def _grassberger(c: np.ndarray, opts: _Options) -> CountEstimate:
-    n = int(c.sum())
-    values, mult = np.unique(c, return_counts=True)
-    v = values.astype(np.float64)
-    g = special.digamma(v) + 0.5 * (-1.0) ** values * (
-        special.digamma((v + 1) / 2) - special.digamma(v / 2)
-    )
-    return CountEstimate(float(math.log(n) - np.sum(mult * v * g) / n))
-
-
-def _nsb(c: np.ndarray, opts: _Options) -> CountEstimate:
-    from ._nsb import nsb_posterior
-
-    k = opts.alphabet_size if opts.alphabet_size is not None else c.size
-    if k < c.size:
-        raise ValueError(
-            f"alphabet_size: {_describe_k(k)} is smaller than the {c.size} states observed; "
-            "pass the true alphabet size (2**D for D-bit rows)"
-        )
-    mean, sd = nsb_posterior(c, math.log(k))
-    low, high = _normal_interval(mean, sd, opts.ci)
-    return CountEstimate(mean, sd, (max(low, 0.0), min(high, math.log(k))))
-
-
-def _normal_interval(value: float, sd: float, level: float) -> tuple[float, float]:
-    """value ± z·sd at the two-sided ``level`` (jackknife; NSB posterior, normal form)."""
-    z = float(special.ndtri(0.5 + level / 2))
-    return value - z * sd, value + z * sd
-
-
-def _describe_k(k) -> str:
-    return f"{k:g}" if k < 1e15 else f"2**{math.log2(k):.2f}"
-
-
-_REGISTRY: dict[str, Callable[[np.ndarray, _Options], CountEstimate]] = {
-    "plugin": _plugin,
-    "miller_madow": _miller_madow,
-    "jackknife": _jackknife,
-    "bootstrap": _bootstrap,
-    "nsb": _nsb,
-    "chao_shen": _chao_shen,
-    "grassberger": _grassberger,
-}
+_REGISTRY: dict[str, Callable[[np.ndarray, Options], CountEstimate]] = IMPLEMENTATIONS
 
 #: Names of the available estimators, in order of increasing cost.
 ESTIMATORS: tuple[str, ...] = tuple(_REGISTRY)
@@ -336,7 +178,7 @@ def estimate_counts(
     if rng is not None and not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(rng)
     c = check_counts(counts)
-    opts = _Options(int(n_boot), float(ci), rng, alphabet_size, scheme)
+    opts = Options(int(n_boot), float(ci), rng, alphabet_size, scheme)
     res = _REGISTRY[estimator](c, opts)
     scale = 1.0 / log_base
     return CountEstimate(

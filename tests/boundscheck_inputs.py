@@ -12,7 +12,6 @@ import pandas as pd
 import mi_regimes as mr
 from mi_regimes._bootstrap import (
     multinomial_replicates,
-    nlogn_table,
     plugin_nats,
     poisson_replicates,
 )
@@ -69,13 +68,12 @@ def main() -> None:
     count_words(rng.integers(0, 50, size=(1000, 1), dtype=np.uint64), d=6)
     joint_counts(x, y)
     # bootstrap and plug-in kernels on long and awkward count vectors
-    table = nlogn_table()
     counts = rng.integers(1, 3000, size=70_000).astype(np.int64)
-    plugin_nats(counts, table)
-    multinomial_replicates(counts[:500], 5, 1, table)
+    plugin_nats(counts)
+    multinomial_replicates(counts[:500], 5, rng)
     values, mult = np.unique(np.concatenate([np.ones(500, np.int64), counts[:200]]),
                              return_counts=True)
-    poisson_replicates(values, mult.astype(np.int64), 5, 1, table)
+    poisson_replicates(values, mult.astype(np.int64), 5, rng)
     # binary-layer kernels, serial and parallel sizes
     for n, k, m in ((33, 70, 5), (600, 1100, 1024)):
         a = np.empty((n, (k + 63) // 64), np.uint64)

@@ -52,9 +52,9 @@ def test_import_compiles_nothing_and_loads_no_plotting():
     code = (
         "import sys, mi_regimes as mr\n"
         "mr.ESTIMATORS\n"
-        "from mi_regimes import _bootstrap, bits, counting, estimators, information, regimes\n"
-        "kernels = [bits._pack_kernel, counting._partitioned_counts,\n"
-        "           _bootstrap.plugin_kernel_parallel]\n"
+        "from mi_regimes import _bootstrap, _packing, _partition, bits, counting, regimes\n"
+        "kernels = [_packing._pack_any_rows, _partition._count_group,\n"
+        "           _bootstrap.sum_nlogn]\n"
         "print(all(not k.signatures for k in kernels),\n"
         "      any(m in sys.modules for m in ('matplotlib', 'seaborn', 'pandas')))\n"
     )
