@@ -4,15 +4,17 @@ The plug-in sum Σ n ln n is one Numba kernel (a table of n ln n for small count
 it memory-bound), run in fixed chunks on the thread pool for long vectors so the result
 does not depend on the number of threads.
 
-Two bootstrap schemes, both vectorised NumPy drawing from the caller's Generator (no
-compiled random-number code, nothing seeded globally):
+Two bootstrap schemes, Numba kernels drawing from Numba's per-thread generator, seeded
+from the caller's numpy Generator at entry (their compile, ~5 s once, is paid only by
+commands that run a bootstrap):
 
-* multinomial: exact resamples of the count vector, O(K_obs) per replicate;
+* multinomial: exact resamples of the count vector (a chain of conditional binomials),
+  O(K_obs) per replicate;
 * Poisson profile: each state gets Poisson(n_k) copies; states that share a count are
   exchangeable, so a class of m states with count v needs only its *occupancy numbers*
-  (how many states get 0, 1, 2, ... copies), Multinomial(m, Poisson(v) pmf), drawn for
-  all replicates in one call: O(#distinct counts) per replicate. Conditional on its
-  total N*, a Poisson resample is a multinomial resample of size N*.
+  (how many states get 0, 1, 2, ... copies), Multinomial(m, Poisson(v) pmf), drawn as a
+  chain of binomials: O(#distinct counts) per replicate. Conditional on its total N*, a
+  Poisson resample is a multinomial resample of size N*.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import math
 
 import numba as nb
 import numpy as np
-from scipy import special
 
 from ._parallel import N_CHUNKS, run_chunks
+from ._profile import profile_of
 
 __all__ = ["TABLE_SIZE", "nlogn_table", "plugin_nats", "multinomial_replicates",
            "poisson_replicates"]
@@ -32,10 +34,10 @@ TABLE_SIZE = 1024
 _TABLE = np.zeros(TABLE_SIZE)
 _TABLE[2:] = np.arange(2, TABLE_SIZE) * np.log(np.arange(2, TABLE_SIZE))
 _TABLE.flags.writeable = False
-# Below this many counts one chunk is cheaper than handing chunks to threads.
-_SERIAL_COUNTS = 1 << 16
-# Resampled values held at once (bounds the memory of a batch of replicates).
-_BATCH_VALUES = 1 << 22
+# Below this many counts Σ n ln n over the count profile takes well under a millisecond,
+# and the kernel (compiled at first use, ~0.6 s) is not worth compiling; above it, the
+# kernel runs in fixed chunks on the thread pool.
+_NUMPY_COUNTS = 1 << 17
 
 
 def nlogn_table() -> np.ndarray:
@@ -43,7 +45,7 @@ def nlogn_table() -> np.ndarray:
     return _TABLE
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def _term(c, table):
     return table[c] if c < table.shape[0] else c * math.log(c)
 
@@ -79,9 +81,9 @@ def plugin_nats(counts: np.ndarray, table: np.ndarray | None = None) -> float:
     """Plug-in entropy (nats) of a positive int64 count vector, in fixed chunks."""
     table = _TABLE if table is None else table
     k = counts.shape[0]
-    if k < _SERIAL_COUNTS:
-        s, total = sum_nlogn(counts, table, 0, k)
-        return plugin_of(int(total), s)
+    if k < _NUMPY_COUNTS:
+        values, mult = profile_of(counts)
+        return plugin_of(int(np.sum(values * mult)), float(np.sum(mult * _nlogn(values))))
     step = (k + N_CHUNKS - 1) // N_CHUNKS
     parts = run_chunks(lambda c: sum_nlogn(counts, table, min(k, c * step),
                                            min(k, (c + 1) * step)))
@@ -103,50 +105,93 @@ def _nlogn(x: np.ndarray) -> np.ndarray:
     return out
 
 
+@nb.njit(cache=True, inline="always")
+def _plugin_of(total, s):
+    return max(0.0, math.log(total) - s / total) if total > 0 else 0.0
+
+
+@nb.njit(cache=True, nogil=True)
+def _poisson_kernel(values, mult, n_boot, seed, table):
+    """Plug-in entropies of Poisson resamples, drawn class by class from the profile.
+
+    States that share an observed count ``v`` are exchangeable, so a class of ``m`` such
+    states needs only the occupancy numbers of its resample: how many states get 0, 1,
+    2, ... copies, i.e. Multinomial(m, Poisson(v) pmf), drawn as a chain of binomials.
+    """
+    np.random.seed(seed)
+    out = np.empty(n_boot)
+    n_cls = values.shape[0]
+    for b in range(n_boot):
+        total = 0
+        s = 0.0
+        for j in range(n_cls):
+            v = values[j]
+            m = mult[j]
+            if m <= 64 or v > 50:
+                for _ in range(m):
+                    k = np.random.poisson(v)
+                    total += k
+                    s += table[k] if k < TABLE_SIZE else k * math.log(k)
+                continue
+            remaining = m
+            p_k = math.exp(-v)
+            tail = 1.0
+            k = 0
+            while remaining > 0:
+                q = min(1.0, p_k / tail) if tail > 0 else 1.0
+                z = np.random.binomial(remaining, q)
+                if z > 0:
+                    total += z * k
+                    s += z * (table[k] if k < TABLE_SIZE else k * math.log(k))
+                    remaining -= z
+                tail -= p_k
+                k += 1
+                p_k *= v / k
+        out[b] = _plugin_of(total, s)
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _multinomial_kernel(counts, n_boot, seed, table):
+    """Plug-in entropies of exact multinomial resamples (conditional binomial chain)."""
+    np.random.seed(seed)
+    n = 0
+    for c in counts:
+        n += c
+    out = np.empty(n_boot)
+    for b in range(n_boot):
+        remaining = n
+        left = float(n)
+        s = 0.0
+        for c in counts:
+            if remaining == 0:
+                break
+            k = np.random.binomial(remaining, min(1.0, c / left))
+            remaining -= k
+            left -= c
+            s += table[k] if k < TABLE_SIZE else k * math.log(k)
+        out[b] = _plugin_of(n, s)
+    return out
+
+
+def _seed(rng: np.random.Generator) -> int:
+    # Numba's generator is per thread and seeded here, from the caller's Generator: the
+    # same Generator state gives the same replicates
+    return int(rng.integers(0, 2**31 - 1))
+
+
 def multinomial_replicates(counts: np.ndarray, n_boot: int,
                            rng: np.random.Generator) -> np.ndarray:
     """Plug-in entropies (nats) of ``n_boot`` exact multinomial resamples."""
-    n = int(counts.sum())
-    p = counts / n
-    out = np.empty(n_boot)
-    batch = max(1, _BATCH_VALUES // counts.size)
-    for b0 in range(0, n_boot, batch):
-        draws = rng.multinomial(n, p, size=min(batch, n_boot - b0))
-        out[b0:b0 + draws.shape[0]] = math.log(n) - _nlogn(draws).sum(axis=1) / n
-    return np.maximum(out, 0.0)
-
-
-def _poisson_window(v: int) -> tuple[np.ndarray, np.ndarray]:
-    """Copies k where Poisson(v) has mass (outside: < 1e-30) and their pmf, renormalised."""
-    spread = 12.0 * math.sqrt(v) + 30.0
-    k = np.arange(max(0, int(v - spread)), int(v + spread) + 1)
-    log_pmf = k * math.log(v) - v - special.gammaln(k + 1.0)
-    pmf = np.exp(log_pmf - log_pmf.max())
-    return k, pmf / pmf.sum()
+    return _multinomial_kernel(counts, n_boot, _seed(rng), _TABLE)
 
 
 def poisson_replicates(values: np.ndarray, mult: np.ndarray, n_boot: int,
                        rng: np.random.Generator) -> np.ndarray:
     """Plug-in entropies (nats) of Poisson resamples, drawn class by class from the profile.
 
-    Classes of more than 64 states draw their occupancy numbers (one multinomial per
-    replicate, over the window where Poisson(v) has mass); smaller classes draw each
-    state's copies.
+    A class of ``m`` states sharing count ``v`` needs only the occupancy numbers of its
+    resample, Multinomial(m, Poisson(v) pmf), drawn as a chain of binomials; small classes
+    and large counts draw each state's Poisson copies.
     """
-    totals = np.zeros(n_boot, np.int64)
-    sums = np.zeros(n_boot)
-    big = mult > 64
-    for v, m in zip(values[big].tolist(), mult[big].tolist(), strict=True):
-        k, pmf = _poisson_window(v)
-        occupancy = rng.multinomial(m, pmf, size=n_boot)
-        totals += occupancy @ k
-        sums += occupancy @ _nlogn(k)
-    per_state = np.repeat(values[~big], mult[~big])
-    if per_state.size:
-        batch = max(1, _BATCH_VALUES // per_state.size)
-        for b0 in range(0, n_boot, batch):
-            draws = rng.poisson(per_state, size=(min(batch, n_boot - b0), per_state.size))
-            totals[b0:b0 + draws.shape[0]] += draws.sum(axis=1)
-            sums[b0:b0 + draws.shape[0]] += _nlogn(draws).sum(axis=1)
-    safe = np.maximum(totals, 1)
-    return np.where(totals > 0, np.maximum(np.log(safe) - sums / safe, 0.0), 0.0)
+    return _poisson_kernel(values, mult, n_boot, _seed(rng), _TABLE)

@@ -25,6 +25,8 @@ import math
 import numpy as np
 from scipy import special
 
+from ._profile import profile_of
+
 _SPAN = 60.0  # keep the region where the log posterior is within this of its maximum
 _RTOL = 1e-13  # convergence of the quadrature (relative, on the first two moments)
 _BIG = 1e5  # above this, lnΓ differences use Stirling's series (no cancellation)
@@ -171,7 +173,8 @@ def _gauss_legendre(profile: _Profile, a: float, b: float, size: int):
     weights = np.where(np.isfinite(weights), weights, 0.0)
     mean_b, second_b = profile.moments(u)
     z = weights.sum()
-    return float(weights @ mean_b / z), float(weights @ second_b / z)
+    # sums, not BLAS dots: the rounding must not depend on BLAS's threads
+    return float(np.sum(weights * mean_b) / z), float(np.sum(weights * second_b) / z)
 
 
 def nsb_posterior(counts: np.ndarray, log_alphabet: float) -> tuple[float, float]:
@@ -190,7 +193,7 @@ def nsb_posterior(counts: np.ndarray, log_alphabet: float) -> tuple[float, float
     """
     if log_alphabet <= 0.0:
         return 0.0, 0.0
-    values, mult = np.unique(counts, return_counts=True)
+    values, mult = profile_of(counts)
     profile = _Profile(values, mult, float(log_alphabet))
     a, b = _bracket(profile)
     size = 48

@@ -50,7 +50,7 @@ _GATHER = np.uint64(0x0102040810204080)
 _HIGH7 = np.uint64(0xFEFEFEFEFEFEFEFE)
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def _gather_word(x8, base, m):
     """One word from the ``m`` (<= 8) byte-chunks at ``x8[base:]``, and their OR.
 

@@ -12,74 +12,57 @@ import numba as nb
 import numpy as np
 
 from ._parallel import N_CHUNKS, run_chunks
+from ._scratch import scratch, zeroed_scratch
 
 __all__ = ["partitioned_counts", "bucket_bits", "GOLDEN"]
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _GOLDEN = GOLDEN
 
-# Bucket groups handled by one parallel task; each group owns one hash table.
-_N_GROUPS = 64
-# Tables get 2**_SPARSITY slots per key of a bucket: at load <= 1/8 a probe almost
-# never collides, so the probe loop's branch is predictable. Larger buckets start from
-# _START_KEYS keys' worth of slots and double when half full.
+# Below this many keys handing chunks to a second thread costs more than it saves.
+_SERIAL_KEYS = 1 << 15
+# A bucket of n keys gets a table of 2**_SPARSITY slots per key (at load <= 1/8 a probe
+# almost never collides, so the probe loop's branch is predictable) up to _SPARSE_SLOTS
+# slots, and twice its keys beyond (a skewed bucket): it never needs to grow.
 _SPARSITY = 3
-_START_KEYS = 512
+_SPARSE_SLOTS = 1 << 16
 
 
-@nb.njit(cache=True)
-def _bucket_offsets(hist):
-    """Turn per-chunk bucket histograms into scatter positions (in place); bucket starts."""
-    n_chunks, n_b = hist.shape
-    start = np.empty(n_b + 1, np.int64)
-    acc = 0
-    for b in range(n_b):
-        start[b] = acc
-        for c in range(n_chunks):
-            v = hist[c, b]
-            hist[c, b] = acc
-            acc += v
-    start[n_b] = acc
+def _bucket_offsets(hist: np.ndarray) -> np.ndarray:
+    """Turn per-chunk bucket histograms into scatter positions (in place); bucket starts.
+
+    Bucket-major, chunk-minor order: chunk c's keys of bucket b follow chunk c-1's.
+    """
+    flat = hist.T.ravel()  # a copy, bucket-major
+    ends = np.cumsum(flat)
+    hist[...] = (ends - flat).reshape(hist.shape[1], hist.shape[0]).T
+    start = np.empty(hist.shape[1] + 1, np.int64)
+    start[0] = 0
+    start[1:] = ends.reshape(hist.shape[1], hist.shape[0])[:, -1]
     return start
 
 
-@nb.njit(cache=True)
-def _grow(tk, tc, slots, m, cap, shift):
-    """Double a table of ``m`` keys; ``slots`` (first-appearance order) is updated."""
-    new_cap = 2 * cap
-    nk = np.zeros(new_cap, np.uint64)
-    nc = np.zeros(new_cap, np.int64)
-    mask = new_cap - 1
-    for j in range(m):
-        key = tk[slots[j]]
-        h = np.int64(key >> shift) & mask
-        while nk[h] != 0:
-            h = (h + 1) & mask
-        nk[h] = key
-        nc[h] = tc[slots[j]]
-        slots[j] = h
-    return nk, nc, new_cap
-
-
-@nb.njit(cache=True, inline="always")
-def _slot_shift(bucket_bits, cap):
-    # index a table by the hash bits just below the bucket bits: the high bits of a
-    # multiplicative hash are the well-mixed ones
-    log2_cap = 0
-    while (1 << log2_cap) < cap:
-        log2_cap += 1
-    return np.uint64(64 - bucket_bits - log2_cap)
+def _log2_capacity(keys: np.ndarray) -> np.ndarray:
+    """log2 of the table size for buckets of ``keys`` keys (at least 16 slots)."""
+    want = np.maximum(np.minimum(keys << _SPARSITY, _SPARSE_SLOTS), 2 * keys)
+    return np.maximum(4, np.ceil(np.log2(np.maximum(want, 1))).astype(np.int64))
 
 
 @nb.njit(cache=True)
-def _insert_keys(part, i, hi, tk, tc, slots, m, cap, shift):
-    """Insert ``part[i:hi]`` until done or the table is half full; return i, m, zeros."""
-    mask = cap - 1
-    half = cap // 2
+def _count_bucket(part, lo, hi, tk, tc, slots, log2_cap, shift):
+    """Count the distinct hashed keys of ``part[lo:hi]``; write the counts to its front.
+
+    ``tk``/``tc`` are an all-zero table of at least 2**log2_cap slots (key 0 marks an
+    empty slot, so the hashed key 0 is counted apart) and are left all-zero; slots are
+    indexed by the hash bits ``shift`` and up, just below the bucket bits (the high bits
+    of a multiplicative hash are the well-mixed ones). Returns the number of distinct
+    keys.
+    """
+    mask = (1 << log2_cap) - 1
+    m = 0
     zero = 0
-    while i < hi:
+    for i in range(lo, hi):
         key = part[i]
-        i += 1
         if key == 0:
             zero += 1
             continue
@@ -92,35 +75,6 @@ def _insert_keys(part, i, hi, tk, tc, slots, m, cap, shift):
         slots[m] = h
         m += t == 0  # branch-free: a new key keeps its slot in first-appearance order
         tc[h] += 1
-        if m > half:
-            break
-    return i, m, zero
-
-
-@nb.njit(cache=True)
-def _count_bucket(part, lo, hi, tk, tc, slots, bucket_bits):
-    """Count the distinct hashed keys of ``part[lo:hi]``; write the counts to its front.
-
-    ``tk``/``tc`` are an all-zero table (key 0 marks an empty slot, so the hashed key 0
-    is counted apart) and are left all-zero. Returns the number of distinct keys and
-    the table arrays, which may have grown.
-    """
-    cap = 16
-    while cap < min(hi - lo, _START_KEYS) << _SPARSITY:
-        cap *= 2
-    shift = _slot_shift(bucket_bits, cap)
-    m = 0
-    zero = 0
-    i = lo
-    while True:
-        # the insertion loop lives in its own function: growing (rebinding tk, tc)
-        # inside it would cost reference counting on every key
-        i, m, z = _insert_keys(part, i, hi, tk, tc, slots, m, cap, shift)
-        zero += z
-        if i == hi and 2 * m <= cap:
-            break
-        shift = _slot_shift(bucket_bits, 2 * cap)
-        tk, tc, cap = _grow(tk, tc, slots, m, cap, shift)
     for j in range(m):
         h = slots[j]
         part[lo + j] = tc[h]
@@ -129,11 +83,9 @@ def _count_bucket(part, lo, hi, tk, tc, slots, bucket_bits):
     if zero:
         part[lo + m] = zero
         m += 1
-    return m, tk, tc
+    return m
 
 
-# Loops inside ``prange`` bodies are their own functions: Numba compiles a loop written
-# in the body itself several times slower.
 @nb.njit(cache=True, nogil=True)
 def _histogram_buckets(keys, lo, hi, shift, hist):
     for i in range(lo, hi):
@@ -150,19 +102,12 @@ def _scatter_hashes(keys, lo, hi, shift, pos, part):
 
 
 @nb.njit(cache=True, nogil=True)
-def _count_group(part, start, b_lo, b_hi, bucket_bits, k_b):
-    """Count buckets ``b_lo:b_hi`` with one table, sized for the biggest of them."""
-    biggest = 0
+def _count_buckets(part, start, b_lo, b_hi, log2_caps, shifts, k_b, tk, tc, slots):
+    """Count buckets ``b_lo:b_hi`` with one all-zero table (left all-zero) and slot list,
+    sized by the caller for the biggest of them; each bucket uses its own table size."""
     for b in range(b_lo, b_hi):
-        biggest = max(biggest, start[b + 1] - start[b])
-    cap = 16
-    while cap < min(biggest, _START_KEYS) << _SPARSITY:
-        cap *= 2
-    tk = np.zeros(cap, np.uint64)
-    tc = np.zeros(cap, np.int64)
-    slots = np.empty(biggest + 1, np.int64)
-    for b in range(b_lo, b_hi):
-        k_b[b], tk, tc = _count_bucket(part, start[b], start[b + 1], tk, tc, slots, bucket_bits)
+        k_b[b] = _count_bucket(part, start[b], start[b + 1], tk, tc, slots, log2_caps[b],
+                               shifts[b])
 
 
 @nb.njit(cache=True, nogil=True)
@@ -191,29 +136,45 @@ def partitioned_counts(keys: np.ndarray, bucket_bits: int, part: np.ndarray,
     """
     n = keys.shape[0]
     n_b = 1 << bucket_bits
+    threads = 1 if n < _SERIAL_KEYS else None
     step = (n + N_CHUNKS - 1) // N_CHUNKS
     shift = np.uint64(64 - bucket_bits)
     hist = np.zeros((N_CHUNKS, n_b), np.int64)
     ranges = [(min(n, c * step), min(n, (c + 1) * step)) for c in range(N_CHUNKS)]
-    run_chunks(lambda c: _histogram_buckets(keys, *ranges[c], shift, hist[c]))
+    run_chunks(lambda c: _histogram_buckets(keys, *ranges[c], shift, hist[c]),
+               threads=threads)
     start = _bucket_offsets(hist)
-    run_chunks(lambda c: _scatter_hashes(keys, *ranges[c], shift, hist[c], part))
-    n_groups = min(_N_GROUPS, n_b)
-    per = n_b // n_groups
+    run_chunks(lambda c: _scatter_hashes(keys, *ranges[c], shift, hist[c], part),
+               threads=threads)
+    # buckets are counted in N_CHUNKS ranges (one table each, from the running thread's
+    # reused buffers: the kernels leave them all-zero)
+    n_ranges = min(N_CHUNKS, n_b)
+    per = n_b // n_ranges
     k_b = np.zeros(n_b, np.int64)
-    run_chunks(lambda g: _count_group(part, start, g * per, (g + 1) * per, bucket_bits, k_b),
-               n_groups)
+    sizes = np.diff(start)
+    log2_caps = _log2_capacity(sizes)
+    shifts = (64 - bucket_bits - log2_caps).astype(np.uint64)
+    range_caps = (1 << log2_caps.reshape(n_ranges, per).max(axis=1)).tolist()
+    range_keys = sizes.reshape(n_ranges, per).max(axis=1).tolist()
+
+    def count_range(c: int) -> None:
+        _count_buckets(part, start, c * per, (c + 1) * per, log2_caps, shifts, k_b,
+                       zeroed_scratch("hash keys", range_caps[c], np.uint64),
+                       zeroed_scratch("hash counts", range_caps[c], np.int64),
+                       scratch("hash slots", (range_keys[c] + 1,), np.int64))
+
+    run_chunks(count_range, n_ranges, threads=threads)
     dst = np.zeros(n_b + 1, np.int64)
     np.cumsum(k_b, out=dst[1:])
     if out is None:  # serial, left to right: a bucket's counts never overtake unread ones
         _gather_counts(part, start, dst, 0, n_b, part)
         return part[:dst[n_b]].view(np.int64)
-    run_chunks(lambda g: _gather_counts(part, start, dst, g * per, (g + 1) * per, out),
-               n_groups)
+    run_chunks(lambda c: _gather_counts(part, start, dst, c * per, (c + 1) * per, out),
+               n_ranges, threads=threads)
     return out[:dst[n_b]].view(np.int64)
 
 
 def bucket_bits(n: int) -> int:
     # 256 to 512 keys per bucket (measured best from 1e5 to 4e6 keys), and at least 64
-    # buckets: one per group of the parallel loop.
+    # buckets: N_CHUNKS ranges of at least 4.
     return int(min(16, max(6, np.ceil(np.log2(max(n, 1) / 512)))))

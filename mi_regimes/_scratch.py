@@ -12,6 +12,7 @@ callers use them for values that never leave the call.
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -38,7 +39,7 @@ def scratch(slot: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         A view of this thread's buffer for ``slot``, grown when needed.
     """
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     buffers = _local.__dict__
     buf = buffers.get(slot)
     if buf is None or buf.size < nbytes:
@@ -46,3 +47,19 @@ def scratch(slot: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         if nbytes <= KEEP_BYTES:
             buffers[slot] = buf
     return buf[:nbytes].view(dtype).reshape(shape)
+
+
+def zeroed_scratch(slot: str, size: int, dtype) -> np.ndarray:
+    """A 1-D buffer of at least ``size`` elements, all zero when first handed out.
+
+    For tables that their users leave all-zero after each use (the hash tables of
+    counting): zeroed only when (re)allocated, never again.
+    """
+    dtype = np.dtype(dtype)
+    buffers = _local.__dict__
+    buf = buffers.get(slot)
+    if buf is None or buf.size < size or buf.dtype != dtype:
+        buf = np.zeros(size, dtype)
+        if size * dtype.itemsize <= KEEP_BYTES:
+            buffers[slot] = buf
+    return buf

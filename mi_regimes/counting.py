@@ -20,6 +20,7 @@ import numba as nb
 import numpy as np
 
 from ._partition import GOLDEN, bucket_bits, partitioned_counts
+from ._profile import profile_of
 from ._scratch import scratch
 from .bits import Samples, as_samples
 
@@ -27,6 +28,8 @@ __all__ = ["count_rows", "count_words", "row_codes", "joint_counts", "count_prof
 
 _GOLDEN = GOLDEN
 _DIRECT_LIMIT = 1 << 24
+# Below this many one-word rows one hash table beats partitioning into buckets.
+_SMALL_KEYS = 4096
 
 
 @nb.njit(cache=True, inline="always")
@@ -114,15 +117,6 @@ def _direct_counts(values, span):
     return hist[hist > 0]
 
 
-@nb.njit(cache=True)
-def _max_word(words):
-    m = np.uint64(0)
-    for i in range(words.shape[0]):
-        if words[i, 0] > m:
-            m = words[i, 0]
-    return m
-
-
 def _log2_capacity(n: int) -> int:
     return max(4, int(np.ceil(np.log2(2 * n))))
 
@@ -140,7 +134,7 @@ def _direct_span(words: np.ndarray, d: int | None = None) -> int:
         return 1 << d
     if d is not None and d > 40:
         return 0  # no need to scan: values of so many bits rarely stay below the limit
-    top = int(_max_word(words))
+    top = int(words[:, 0].max())
     if top < limit:
         return top + 1
     return 0
@@ -202,7 +196,8 @@ def count_words(words: np.ndarray, overwrite: bool = False, d: int | None = None
             return counts
         raise ValueError("words: a row value exceeds its declared width; unused high bits "
                          "must be zero (build PackedBits with mi_regimes.pack_bits)")
-    if words.shape[1] != 1:
+    if words.shape[1] != 1 or words.shape[0] < _SMALL_KEYS:
+        # several words per row, or too few rows to be worth scattering into buckets
         return _hash_codes(words, _log2_capacity(words.shape[0]))[1]
     if overwrite:
         words.flags.writeable = True
@@ -294,5 +289,4 @@ def count_profile(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ``int64`` arrays; ``multiplicities[j]`` states have count ``values[j]`` (> 0).
     """
     c = np.asarray(counts, dtype=np.int64)
-    values, mult = np.unique(c[c > 0], return_counts=True)
-    return values.astype(np.int64), mult.astype(np.int64)
+    return profile_of(c[c > 0])

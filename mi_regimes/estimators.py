@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import numba as nb
 import numpy as np
 
 from ._count_estimators import IMPLEMENTATIONS, CountEstimate, Options
@@ -55,7 +54,7 @@ def check_counts(counts, name: str = "counts") -> np.ndarray:
         positive int64 vector (never modified), else a new array.
     """
     arr = np.asarray(counts)
-    if arr.dtype == np.int64 and arr.ndim == 1 and arr.size and _all_positive(arr):
+    if arr.dtype == np.int64 and arr.ndim == 1 and arr.size and arr.min() > 0:
         return arr  # the usual case (output of counting): one pass, no copy
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected numeric counts, got dtype {arr.dtype}")
@@ -72,14 +71,6 @@ def check_counts(counts, name: str = "counts") -> np.ndarray:
     if out.size == 0:
         raise ValueError(f"{name}: all counts are zero; there are no samples to estimate from")
     return out
-
-
-@nb.njit(cache=True)
-def _all_positive(arr):
-    smallest = arr[0]
-    for v in arr:  # no early exit: the usual all-positive case then vectorises
-        smallest = min(smallest, v)
-    return smallest > 0
 
 
 def _check_base(base: float) -> float:

@@ -224,7 +224,7 @@ _CI_NAMES = {"bootstrap": "bootstrap percentile (bias-shifted)",
              "jackknife": "jackknife value ± z·s.e.", "nsb": "NSB posterior mean ± z·s.d."}
 
 
-def widen_interval(interval, counts, estimator, level, base, alphabet_size):
+def widen_interval(interval, counts, estimator, level, base, alphabet_size, guaranteed=None):
     """An estimator's interval joined with the interval [L, U] that holds H for any source.
 
     Resampling and posterior intervals cannot see states that were never observed, nor
@@ -232,12 +232,15 @@ def widen_interval(interval, counts, estimator, level, base, alphabet_size):
     the estimator's and of [L, U] (:func:`mi_regimes._bounds.entropy_interval`, at the
     same level), so it covers H at least as often as [L, U] does. Returns
     ``(interval, method)``; without an alphabet size the interval is unchanged and
-    ``method`` says that it ignores unseen states.
+    ``method`` says that it ignores unseen states. ``guaranteed``: the counts'
+    :func:`~mi_regimes._bounds.entropy_interval` at ``level``, when the caller has it.
     """
     name = _CI_NAMES.get(estimator, estimator)
     if alphabet_size is None:
         return interval, f"{name}; ignores states never observed (alphabet size unknown)"
-    low, high = entropy_interval(summarize_counts(counts), alphabet_size, level)[:2]
+    if guaranteed is None:
+        guaranteed = entropy_interval(summarize_counts(counts), alphabet_size, level)
+    low, high = guaranteed.low, guaranteed.high
     scale = math.log(base, 2)  # bits per unit of ``base``
     low, high = low / scale, high / scale
     joined = (float(min(interval[0], low)), float(max(interval[1], high)))

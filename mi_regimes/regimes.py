@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ._bounds import entropy_interval
 from ._parallel import map_tasks
 from ._random import as_seed_sequence, generator_for_key, renamed_seed
 from ._validation import check_fraction, check_int
@@ -110,6 +111,8 @@ def _run_cell(cell: _Cell) -> list[dict]:
         counts = count_words(packed.words, overwrite=True, d=cell.d)
         summary = summarize_counts(counts)
         h_plugin = summary.h_plugin
+        # the same interval for H serves every estimator's verdict and reported interval
+        guaranteed = entropy_interval(summary, alphabet, cell.ci)
         k_obs[r] = counts.size
         plugin_values[r] = h_plugin
         for e in cell.estimators:
@@ -126,9 +129,10 @@ def _run_cell(cell: _Cell) -> list[dict]:
             if ci is not None:
                 has_ci[e] = True
                 covered[e][r] = ci[0] <= h_true <= ci[1]
-                wide, _ = widen_interval(ci, counts, e, cell.ci, 2, alphabet)
+                wide, _ = widen_interval(ci, counts, e, cell.ci, 2, alphabet, guaranteed)
                 covered_wide[e][r] = wide[0] <= h_true <= wide[1]
-            verdict = classify(summary, est, alphabet_size=alphabet, tol=cell.tol)
+            verdict = classify(summary, est, alphabet_size=alphabet, tol=cell.tol,
+                               confidence=cell.ci, interval=guaranteed)
             verdicts[e].append(verdict.status)
             called[e][r] = verdict.status == "reliable"
             inside[r] = verdict.h_low <= h_true <= verdict.h_high if verdict.status not in (

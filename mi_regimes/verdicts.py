@@ -30,7 +30,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ._bounds import CountSummary, entropy_interval, summarize_counts, unseen_mass_bound
+from ._bounds import (
+    CountSummary,
+    Interval,
+    entropy_interval,
+    summarize_counts,
+    unseen_mass_bound,
+)
 from ._validation import check_alphabet_size, check_float, check_fraction
 from .information import Estimate, count_samples, estimate_from_counts
 
@@ -91,7 +97,7 @@ class Verdict:
 
 def classify(summary: CountSummary, value: float | None = None, *, alphabet_size=None,
              tol: float = DEFAULT_TOL, tol_bits: float | None = None,
-             confidence: float = CONFIDENCE) -> Verdict:
+             confidence: float = CONFIDENCE, interval: Interval | None = None) -> Verdict:
     """Judge an entropy estimate from what the counts show.
 
     Parameters
@@ -109,6 +115,9 @@ def classify(summary: CountSummary, value: float | None = None, *, alphabet_size
         Absolute tolerance in bits; replaces ``tol`` when given.
     confidence : float
         Probability with which [L, U] must hold H.
+    interval : Interval, optional
+        :func:`entropy_interval` of the same summary, alphabet and confidence, when the
+        caller has it already (it is the same for every estimator of one sample).
 
     Returns
     -------
@@ -142,7 +151,9 @@ def classify(summary: CountSummary, value: float | None = None, *, alphabet_size
     if k < s.k_observed:
         raise ValueError(f"alphabet_size: {k} is smaller than the {s.k_observed} states "
                          "observed")
-    low, high, m0, unseen, spread = entropy_interval(s, k, confidence)
+    if interval is None:
+        interval = entropy_interval(s, k, confidence)
+    low, high, m0, unseen, spread = interval
     tol_used = tol_bits if tol_bits is not None else tol * low
     over, under = high - value, value - low
     parts = (f"H in [{low:.4g}, {high:.4g}] bits w.p. >= {confidence:.0%} (unseen mass "

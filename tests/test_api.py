@@ -53,7 +53,7 @@ def test_import_compiles_nothing_and_loads_no_plotting():
         "import sys, mi_regimes as mr\n"
         "mr.ESTIMATORS\n"
         "from mi_regimes import _bootstrap, _packing, _partition, bits, counting, regimes\n"
-        "kernels = [_packing._pack_any_rows, _partition._count_group,\n"
+        "kernels = [_packing._pack_any_rows, _partition._count_buckets,\n"
         "           _bootstrap.sum_nlogn]\n"
         "print(all(not k.signatures for k in kernels),\n"
         "      any(m in sys.modules for m in ('matplotlib', 'seaborn', 'pandas')))\n"

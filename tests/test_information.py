@@ -137,3 +137,19 @@ def test_mi_from_counts_equals_mi_from_rows(name, rng):
     from_counts = mutual_information_from_counts(*joint_counts(t, y), name,
                                                  alphabet_sizes=sizes, **opts)
     assert from_counts == pytest.approx(mr.mutual_information(t, y, name, **opts), abs=1e-12)
+
+
+@pytest.mark.parametrize("n,d", [(60_000, 20), (400_000, 24)])
+def test_same_value_whatever_the_thread_count(n, d):
+    """NumPy sums (not BLAS dots) and fixed kernel chunks: no rounding depends on threads."""
+    from mi_regimes._parallel import limit_threads
+
+    x = np.random.default_rng(d).integers(0, 2, size=(n, d), dtype=np.uint8)
+    with limit_threads(1):
+        one = [mr.entropy(x, e, **({"rng": 0} if e == "bootstrap" else {}))
+               for e in ("plugin", "miller_madow", "jackknife", "bootstrap")]
+        one_est = mr.entropy_estimate(x, "jackknife")
+    many = [mr.entropy(x, e, **({"rng": 0} if e == "bootstrap" else {}))
+            for e in ("plugin", "miller_madow", "jackknife", "bootstrap")]
+    assert one == many
+    assert one_est == mr.entropy_estimate(x, "jackknife")

@@ -43,7 +43,10 @@ def test_values_make_sense(small_grid):
 
 
 def test_same_numbers_whatever_the_number_of_workers():
-    kwargs = dict(n_values=[32, 1024], d_values=[3, 12, 30], reps=6, rng=11, progress=False)
+    # N = 2**16 at D = 19: tens of thousands of states, where sums could be split by
+    # BLAS threads (one in a worker, two here) and round differently
+    kwargs = dict(n_values=[32, 1024, 2**16], d_values=[3, 12, 19, 30], reps=6, rng=11,
+                  progress=False)
     one = regimes.run_grid(**kwargs, jobs=1)
     two = regimes.run_grid(**kwargs, jobs=2)
     pd.testing.assert_frame_equal(one, two)

@@ -26,9 +26,12 @@ def add_parser(sub, fmt) -> None:
                    help=".npy, .npz (with --key) or .csv of {0,1}/{-1,+1} rows, or 1-D symbols")
     e.add_argument("--key", help="array name inside an .npz")
     e.add_argument("--labels", help="labels file (.npy/.npz/.csv), one per row")
+    # NSB's posterior interval, not the bootstrap's, by default: the bootstrap's interval
+    # under-covers when states are unseen (and its kernels take ~5 s to compile once)
     e.add_argument("--estimator", "--estimators", dest="estimator",
-                   default="plugin,miller_madow,bootstrap",
-                   help=f"comma-separated, from {', '.join(ESTIMATORS)}")
+                   default="plugin,miller_madow,nsb",
+                   help=f"comma-separated, from {', '.join(ESTIMATORS)} "
+                        "(default plugin,miller_madow,nsb)")
     e.add_argument("--alphabet-size", type=float, default=None,
                    help="number of possible states K (default 2**D for rows)")
     e.add_argument("--ci", type=float, default=0.95, help="confidence level, default 0.95")
