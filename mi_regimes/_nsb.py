@@ -13,13 +13,12 @@ may be any size (2**5000 for 5000-bit rows); the unseen group enters only throug
 
 Integration over u runs to convergence: a coarse scan that widens until the log
 posterior has fallen ``_SPAN`` below its maximum on both sides, zooms that shrink the
-bracket around the peak, then Gauss–Legendre rules of doubling size until the mean and
-second moment agree to ``_RTOL``.
+bracket around the peak, then a composite 32-point Gauss–Legendre rule whose panels are
+halved until the mean and second moment agree to ``_RTOL``.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -159,15 +158,16 @@ def _high_region(grid: np.ndarray, logp: np.ndarray, top: float) -> tuple[float,
     return float(grid[max(keep[0] - 1, 0)]), float(grid[min(keep[-1] + 1, grid.size - 1)])
 
 
-@functools.lru_cache(maxsize=16)
-def _legendre_rule(size: int) -> tuple[np.ndarray, np.ndarray]:
-    # computing the rule costs O(size**3) (an eigenproblem): once per size
-    return np.polynomial.legendre.leggauss(size)
+# A 32-point Gauss–Legendre rule on each panel of a composite rule.
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(32)
 
 
-def _gauss_legendre(profile: _Profile, a: float, b: float, size: int):
-    x, w = _legendre_rule(size)
-    u = 0.5 * (b - a) * x + 0.5 * (a + b)
+def _composite_gauss_legendre(profile: _Profile, a: float, b: float, panels: int):
+    """The posterior's first two moments by a composite rule of ``panels`` equal panels."""
+    edges = np.linspace(a, b, panels + 1)
+    half = 0.5 * (edges[1] - edges[0])
+    u = ((edges[:-1] + half)[:, None] + half * _NODES[None, :]).ravel()
+    w = np.tile(_WEIGHTS, panels)
     logp = profile.log_posterior(u)
     weights = w * np.exp(logp - np.nanmax(logp))
     weights = np.where(np.isfinite(weights), weights, 0.0)
@@ -196,11 +196,13 @@ def nsb_posterior(counts: np.ndarray, log_alphabet: float) -> tuple[float, float
     values, mult = profile_of(counts)
     profile = _Profile(values, mult, float(log_alphabet))
     a, b = _bracket(profile)
-    size = 48
-    mean, second = _gauss_legendre(profile, a, b, size)
-    while size < 3072:
-        size *= 2
-        new_mean, new_second = _gauss_legendre(profile, a, b, size)
+    # panels about 4 wide in ln κ (one for a peaked posterior), halved until the first
+    # two moments agree to _RTOL
+    panels = max(1, math.ceil((b - a) / 4.0))
+    mean, second = _composite_gauss_legendre(profile, a, b, panels)
+    for _ in range(6):
+        panels *= 2
+        new_mean, new_second = _composite_gauss_legendre(profile, a, b, panels)
         done = (abs(new_mean - mean) <= _RTOL * max(1.0, abs(new_mean))
                 and abs(new_second - second) <= _RTOL * max(1.0, abs(new_second)))
         mean, second = new_mean, new_second
