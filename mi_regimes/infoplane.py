@@ -1,19 +1,21 @@
-"""Information planes of recorded binary layers, with error bars and reliability flags.
+"""Information planes of recorded binary layers, in two named modes.
 
-For a deterministic network evaluated on N training samples, with X uniform over the
-samples, I(X;T) = H(T) and I(T;Y) = H(T) - H(T|Y) (DESIGN fact 1). Each recorded layer at
-each epoch becomes one point of the plane:
+For a deterministic network, a layer T is a function of the input X, so I(X;T) = H(T)
+and I(T;Y) = H(T) + H(Y) - H(T, Y) (DESIGN fact 1). What the numbers mean depends on
+what X is:
 
-* the point estimate uses the chosen estimator on the counts of T, Y and (T, Y);
-* the error bars show the sampling spread: the samples are resampled (the joint count
-  vector of (T, Y), multinomially; marginals follow from the joint, so I(X;T) and I(T;Y)
-  move together), and the quantiles of the replicates' deviations from their mean are put
-  around the estimate. Bias is not in the bars: that is what the verdict reports;
-* the verdict (reliable / biased / saturated) is :func:`mi_regimes.verdicts.classify` on
-  the counts of T, the quantity that saturates first.
+* ``empirical``: X is uniform over the N recorded inputs. The counts of T, Y and (T, Y)
+  *are* the distribution, so the plug-in values are exact, carry no error bars, and obey
+  I(X;T) <= min(log2 N, D) and I(T;Y) <= min(H(Y), I(X;T)) by construction.
+* ``population``: the N recorded inputs are a sample of a larger population. Every point
+  is an estimate (any estimator of :data:`mi_regimes.ESTIMATORS`) with an interval and a
+  verdict: the interval of I(X;T) is the estimate's reported interval joined with the
+  interval [L, U] that holds H(T) for any source on the 2**D states
+  (:mod:`mi_regimes.verdicts`); the interval of I(T;Y) combines the three entropies'
+  intervals (a union bound). Estimates outside I(X;T) <= min(H(X), D) or 0 <= I(T;Y) <=
+  min(H(Y), I(X;T)) are flagged (``in_bounds`` False), never silently drawn.
 
-:func:`detect_compression` then looks for late compression: a decrease of I(X;T) after
-its peak that exceeds the error bars, in points that are not saturated.
+Compression detection on these planes is in :mod:`mi_regimes.compression`.
 """
 
 from __future__ import annotations
@@ -22,135 +24,171 @@ import math
 
 import numpy as np
 
+from ._bounds import entropy_interval, summarize_counts
 from ._random import as_seed_sequence, renamed_seed
+from ._validation import check_choice, check_fraction
 from .bits import as_samples, check_labels
 from .counting import row_codes
 from .estimators import estimate_counts, get_estimator
-from .verdicts import classify, summarize_counts
+from .information import estimate_from_counts
+from .verdicts import DEFAULT_TOL, classify
 
-__all__ = ["PLANE_COLUMNS", "plane_point", "information_plane", "detect_compression"]
+__all__ = ["MODES", "PLANE_COLUMNS", "plane_point", "information_plane", "layer_codes"]
 
+MODES = ("empirical", "population")
 #: Columns of :func:`information_plane`, in order.
 PLANE_COLUMNS = (
-    "epoch", "layer", "width", "n", "k_observed", "i_xt", "i_xt_low", "i_xt_high", "i_ty",
-    "i_ty_low", "i_ty_high", "log2_n", "saturation", "verdict", "reason", "estimator",
+    "epoch", "layer", "d", "n", "k_observed", "mode", "estimator", "split",
+    "i_xt", "i_xt_low", "i_xt_high", "i_ty", "i_ty_low", "i_ty_high", "h_y", "h_x",
+    "log2_n", "saturation", "verdict", "reason", "in_bounds", "bound_note",
 )
+_SLACK = 1e-9  # rounding allowance of the bound checks (bits)
 
 
-def _joint_cells(t_codes: np.ndarray, y_codes: np.ndarray, k_y: int):
-    """Occupied (T, Y) cells: their counts and the T and Y code of each cell."""
-    keys = t_codes * k_y + y_codes
-    cells, counts = np.unique(keys, return_counts=True)
-    return counts.astype(np.int64), cells // k_y, cells % k_y
+def layer_codes(t) -> tuple[np.ndarray, np.ndarray, int]:
+    """Row codes of one layer's activations, their counts, and its width D."""
+    samples = as_samples(t, "t")
+    if samples.d is None:
+        raise ValueError("t: expected (N, D) binary activations of one layer, got 1-D values")
+    codes, counts = row_codes(samples)
+    return codes, counts, samples.d
 
 
-def _terms(counts, t_of, y_of, estimator: str, alphabets) -> tuple[float, float]:
-    """I(X;T) = H(T) and I(T;Y) = H(T) + H(Y) - H(T,Y) from joint cell counts.
-
-    Marginals are summed from the joint. ``alphabets`` = (K_T, K_Y) for NSB, else None.
-    """
-    c_t = np.bincount(t_of, weights=counts).astype(np.int64)
-    c_y = np.bincount(y_of, weights=counts).astype(np.int64)
-    sizes = (None, None, None) if alphabets is None else (
-        alphabets[0], alphabets[1], alphabets[0] * alphabets[1])
-    h_t, h_y, h_ty = (estimate_counts(c, estimator, alphabet_size=k).value
-                      for c, k in zip((c_t, c_y, counts), sizes, strict=True))
-    return h_t, h_t + h_y - h_ty
+def _joint_counts(t_codes, y_codes, k_y: int) -> np.ndarray:
+    """Counts of the occupied (T, Y) cells."""
+    return np.unique(t_codes * k_y + y_codes, return_counts=True)[1].astype(np.int64)
 
 
-def plane_point(t, labels, estimator: str = "plugin", *, n_boot: int = 200, ci: float = 0.95,
-                rng=None, tol: float = 0.05) -> dict:
-    """One information-plane point: I(X;T), I(T;Y), bootstrap intervals and a verdict.
+def _bounds_note(i_xt, i_ty, d, h_x, h_y) -> str:
+    """Empty when the point respects the bounds of an information plane, else why not."""
+    notes = []
+    ceiling = min(float(d), h_x if h_x is not None else math.inf)
+    if i_xt > ceiling + _SLACK:
+        notes.append(f"I(X;T) = {i_xt:.4g} > min(H(X), D) = {ceiling:.4g}")
+    if i_ty < -_SLACK:
+        notes.append(f"I(T;Y) = {i_ty:.4g} < 0")
+    if i_ty > min(h_y, i_xt) + _SLACK:
+        notes.append(f"I(T;Y) = {i_ty:.4g} > min(H(Y), I(X;T)) = {min(h_y, i_xt):.4g}")
+    return "; ".join(notes)
+
+
+def plane_point(t, labels, estimator: str = "plugin", *, mode: str = "population",
+                n_classes: int | None = None, h_x: float | None = None, ci: float = 0.95,
+                n_boot: int = 200, rng=None, tol: float = DEFAULT_TOL) -> dict:
+    """One information-plane point from one layer's activations and the labels.
 
     Parameters
     ----------
     t : array_like or PackedBits
-        ``(N, D)`` binary activations of one layer on the N training samples.
+        ``(N, D)`` binary activations of one layer on N inputs.
     labels : array_like
-        ``N`` class labels.
+        ``N`` class labels (any symbols).
     estimator : str
-        Estimator used for every entropy term (see :data:`mi_regimes.ESTIMATORS`);
-        ``bootstrap`` is not allowed here: the intervals already come from a bootstrap.
-    n_boot : int
-        Bootstrap replicates of the intervals (0 = no intervals). Replicates of an ``nsb``
-        point use the plug-in (NSB per replicate is too slow) for the spread.
+        Estimator of every entropy term in ``population`` mode (any of
+        :data:`mi_regimes.ESTIMATORS`); ``empirical`` mode is exact and uses the plug-in.
+    mode : {'population', 'empirical'}
+        See the module docstring.
+    n_classes : int, optional
+        Number of possible labels (the alphabet of Y); default the labels observed.
+    h_x : float, optional
+        H(X) in bits when known (e.g. a uniform population of P inputs: log2 P), for the
+        bound I(X;T) <= H(X); in ``empirical`` mode it is log2 N.
     ci : float
-        Interval level.
-    rng : numpy.random.Generator, int or None
-        Randomness of the intervals.
+        Interval level (population mode).
+    n_boot : int
+        Bootstrap replicates when ``estimator="bootstrap"``.
+    rng : int, SeedSequence, Generator or None
+        Randomness of the bootstrap.
     tol : float
-        Tolerance of the verdict.
+        Relative tolerance of the verdict.
 
     Returns
     -------
     dict
-        Keys as in :data:`PLANE_COLUMNS` except ``epoch`` and ``layer``.
+        The columns of :data:`PLANE_COLUMNS` except ``epoch``, ``layer`` and ``split``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).integers(0, 2, size=(2000, 3))
+    >>> p = plane_point(x, x[:, 0], mode="empirical")
+    >>> round(p["i_xt"], 4), round(p["i_ty"], 4), p["in_bounds"]
+    (2.9996, 1.0, True)
     """
-    _check_point_options(estimator, ci, n_boot)
-    return _point(t, _label_codes(labels), estimator, n_boot, ci, rng, tol)
+    codes, counts, d = layer_codes(t)
+    y = check_labels(labels, "labels")
+    if y.size != codes.size:
+        raise ValueError(f"labels: {y.size} labels for {codes.size} rows; give one label "
+                         "per sample")
+    y_codes, y_counts = row_codes(y, "labels")
+    return _point(codes, counts, d, y_codes, y_counts, estimator, mode, n_classes, h_x, ci,
+                  n_boot, rng, tol)
 
 
-def _check_point_options(estimator: str, ci: float, n_boot: int) -> None:
+def _check_options(estimator, mode, ci) -> None:
     get_estimator(estimator)
-    if estimator == "bootstrap":
-        raise ValueError("estimator: the plane's intervals are already a bootstrap; choose "
-                         "plugin, miller_madow, jackknife, nsb, chao_shen or grassberger")
-    if not 0 < ci < 1:
-        raise ValueError(f"ci: must lie in (0, 1), got {ci}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 0:
-        raise ValueError(f"n_boot: must be an integer >= 0, got {n_boot!r}")
+    check_choice("mode", mode, MODES)
+    check_fraction("ci", ci)
 
 
-def _label_codes(labels) -> tuple[np.ndarray, np.ndarray]:
-    """Validated label codes and counts (done once per recording, not once per point)."""
-    return row_codes(check_labels(labels, "labels"), "labels")
+def _point(codes, counts, d, y_codes, y_counts, estimator, mode, n_classes, h_x, ci,
+           n_boot, rng, tol) -> dict:
+    _check_options(estimator, mode, ci)
+    n = int(counts.sum())
+    k_y = int(y_counts.size)
+    joint = _joint_counts(codes, y_codes, k_y)
+    log2_n = math.log2(n) if n > 1 else 0.0
+    summary = summarize_counts(counts)
+    row = {"d": d, "n": n, "k_observed": int(counts.size), "mode": mode,
+           "log2_n": log2_n, "saturation": summary.saturation}
+    if mode == "empirical":
+        h_t, h_y, h_ty = (estimate_counts(c, "plugin").value for c in (counts, y_counts, joint))
+        i_xt, i_ty = h_t, min(max(h_t + h_y - h_ty, 0.0), h_t, h_y)
+        h_x = log2_n
+        row.update(estimator="plugin", i_xt=i_xt, i_ty=i_ty, h_y=h_y, h_x=h_x,
+                   i_xt_low=i_xt, i_xt_high=i_xt, i_ty_low=i_ty, i_ty_high=i_ty,
+                   verdict="exact", reason="exact for X uniform over the recorded inputs")
+    else:
+        row.update(_population(counts, y_counts, joint, d, summary, estimator, n_classes,
+                               ci, n_boot, rng, tol))
+        row["h_x"] = h_x
+        i_xt, i_ty, h_y = row["i_xt"], row["i_ty"], row["h_y"]
+    note = _bounds_note(i_xt, i_ty, d, h_x, h_y)
+    row.update(in_bounds=not note, bound_note=note)
+    return row
 
 
-def _point(t, labels, estimator, n_boot, ci, rng, tol) -> dict:
-    y_codes, y_counts = labels
-    samples = as_samples(t, "t")
-    if samples.d is None:
-        raise ValueError("t: expected (N, D) binary activations of one layer, got 1-D values")
-    t_codes, t_counts = row_codes(samples)
-    if y_codes.size != t_codes.size:
-        raise ValueError(f"labels: {y_codes.size} labels for {t_codes.size} rows; give one "
-                         "label per recorded sample")
-    width = samples.d
-    alphabets = (1 << width, int(y_counts.size)) if estimator == "nsb" else None
-    counts, t_of, y_of = _joint_cells(t_codes, y_codes, int(y_counts.size))
-    i_xt, i_ty = _terms(counts, t_of, y_of, estimator, alphabets)
-    low_xt = high_xt = low_ty = high_ty = float("nan")
-    if n_boot:
-        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        rep_est = "plugin" if estimator == "nsb" else estimator
-        n = int(counts.sum())
-        reps = np.empty((n_boot, 2))
-        for b in range(n_boot):  # resample the samples: the joint counts, multinomially
-            res = gen.multinomial(n, counts / n)
-            keep = res > 0
-            reps[b] = _terms(res[keep], t_of[keep], y_of[keep], rep_est, None)
-        # the sampling spread: quantiles of the replicates' deviations from their mean, put
-        # around the estimate (bias is what the verdict reports, not the error bar)
-        alpha = (1 - ci) / 2
-        dev = reps - reps.mean(axis=0)
-        point = np.array([i_xt, i_ty])
-        low_xt, low_ty = np.minimum(point + np.quantile(dev, alpha, axis=0), point)
-        high_xt, high_ty = np.maximum(point + np.quantile(dev, 1 - alpha, axis=0), point)
-    summary = summarize_counts(t_counts)
-    verdict = classify(summary, i_xt, alphabet_size=1 << width, tol=tol)
-    n = summary.n
-    return {
-        "width": width, "n": n, "k_observed": summary.k_observed, "i_xt": float(i_xt),
-        "i_xt_low": float(low_xt), "i_xt_high": float(high_xt), "i_ty": float(i_ty),
-        "i_ty_low": float(low_ty), "i_ty_high": float(high_ty),
-        "log2_n": math.log2(n) if n > 1 else 0.0, "saturation": summary.saturation,
-        "verdict": verdict.status, "reason": verdict.reason, "estimator": estimator,
-    }
+def _population(counts, y_counts, joint, d, summary, estimator, n_classes, ci, n_boot, rng,
+                tol) -> dict:
+    k_t = 1 << d
+    k_y = max(int(n_classes or 0), int(y_counts.size))
+    streams = np.random.default_rng(rng).spawn(3) if estimator == "bootstrap" else [None] * 3
+    opts = {"n_boot": n_boot} if estimator == "bootstrap" else {}
+    est = [estimate_from_counts(c, estimator, ci, r, alphabet_size=k, **opts)
+           for c, k, r in zip((counts, y_counts, joint), (k_t, k_y, k_t * k_y), streams,
+                              strict=True)]
+    h_t, h_y, h_ty = (e.value for e in est)
+    verdict = classify(summary, h_t, alphabet_size=k_t, tol=tol)
+    # I(X;T) = H(T): the estimate's interval joined with the guaranteed [L, U] (already
+    # joined for estimators with an interval of their own), within [0, D]
+    xt_low, xt_high = est[0].ci if est[0].ci is not None else (verdict.h_low, verdict.h_high)
+    if not math.isfinite(xt_low):  # saturated: no interval is worth drawing beyond [0, D]
+        xt_low, xt_high = 0.0, float(d)
+    # I(T;Y): each entropy's guaranteed interval at level 1 - (1 - ci)/3 (a union bound)
+    level = 1.0 - (1.0 - ci) / 3.0
+    parts = [entropy_interval(summarize_counts(c), k, level)
+             for c, k in ((counts, k_t), (y_counts, k_y), (joint, k_t * k_y))]
+    ty_low = max(0.0, parts[0].low + parts[1].low - parts[2].high)
+    ty_high = min(parts[0].high + parts[1].high - parts[2].low, parts[1].high, parts[0].high)
+    return {"estimator": estimator, "i_xt": h_t, "i_ty": h_t + h_y - h_ty, "h_y": h_y,
+            "i_xt_low": max(0.0, xt_low), "i_xt_high": min(float(d), xt_high),
+            "i_ty_low": ty_low, "i_ty_high": max(ty_low, ty_high),
+            "verdict": verdict.status, "reason": verdict.reason}
 
 
-def information_plane(recording, estimator: str = "plugin", *, n_boot: int = 200,
-                      ci: float = 0.95, rng=0, tol: float = 0.05, progress: bool = False,
-                      seed=None):
+def information_plane(recording, estimator: str = "plugin", *, mode: str = "population",
+                      split: str = "train", ci: float = 0.95, n_boot: int = 200, rng=0,
+                      tol: float = DEFAULT_TOL, progress: bool = False, seed=None):
     """Every recorded (epoch, layer) as a point of the information plane.
 
     Parameters
@@ -158,109 +196,63 @@ def information_plane(recording, estimator: str = "plugin", *, n_boot: int = 200
     recording : mi_regimes.bnn.Recording
         From ``fit(..., record=Recorder())`` or ``load_recording``.
     estimator : str
-        Entropy estimator for every term (not ``bootstrap``).
-    n_boot : int
-        Bootstrap replicates per point for the intervals (0 = none).
+        Entropy estimator for every term (population mode).
+    mode : {'population', 'empirical'}
+        See the module docstring.
+    split : str
+        Which recorded input set: ``train``, ``test`` or an extra set's name.
     ci : float
         Interval level.
+    n_boot : int
+        Bootstrap replicates (``estimator="bootstrap"``).
     rng : int or SeedSequence
-        Seed of the intervals; each point's seed derives from it and the point's key.
+        Seed of the bootstrap; each point's stream derives from it and the point's key.
     tol : float
         Tolerance of the verdicts.
     progress : bool
         Show a progress bar.
+    seed : int, optional
+        Deprecated name of ``rng``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (epoch, layer), columns :data:`PLANE_COLUMNS`, plus the recorded
-        ``train_acc`` and ``test_acc``.
+        One row per (epoch, layer), columns :data:`PLANE_COLUMNS`, plus the snapshot's
+        ``train_acc``, ``train_acc_noisy``, ``test_acc``, ``train_loss`` and
+        ``train_loss_noisy``.
     """
     import pandas as pd
     from tqdm.auto import tqdm
 
-    if not hasattr(recording, "layers") or not hasattr(recording, "epochs"):
+    from ._random import generator_for_key
+
+    rng = renamed_seed(rng, seed, "information_plane", default=0)
+    if not hasattr(recording, "sets") or not hasattr(recording, "epochs"):
         raise TypeError("recording: expected a Recording from mi_regimes.bnn.fit(..., "
                         "record=Recorder()) or load_recording(path)")
     if not recording.epochs:
         raise ValueError("recording: holds no snapshots")
-    _check_point_options(estimator, ci, n_boot)
-    labels = _label_codes(recording.labels)
-    n_layers = len(recording.layers[0])
-    rng = renamed_seed(rng, seed, "information_plane", default=0)
-    seeds = np.random.SeedSequence(as_seed_sequence(rng).entropy).spawn(
-        len(recording.epochs) * n_layers)
+    check_choice("split", split, list(recording.sets))
+    _check_options(estimator, mode, ci)
+    recorded = recording.sets[split]
+    y_codes, y_counts = row_codes(check_labels(recorded.labels, "labels"), "labels")
+    n_classes = recording.header.get("n_classes") or int(y_counts.size)
+    h_x = (recording.header.get("h_x") or {}).get(split) if mode == "population" else None
+    master = as_seed_sequence(rng)
+    metric_names = ("train_acc", "train_acc_noisy", "test_acc", "train_loss",
+                    "train_loss_noisy")
     rows = []
-    bar = tqdm(total=len(seeds), desc="information plane", disable=not progress)
-    for s, (epoch, snapshot) in enumerate(zip(recording.epochs, recording.layers, strict=True)):
-        metrics = recording.metrics[s] if recording.metrics else {}
-        for layer, packed in enumerate(snapshot):
-            point = _point(packed, labels, estimator, n_boot, ci,
-                           np.random.default_rng(seeds[s * n_layers + layer]), tol)
-            rows.append({"epoch": int(epoch), "layer": layer + 1, **point,
-                         "train_acc": metrics.get("train_acc", float("nan")),
-                         "test_acc": metrics.get("test_acc", float("nan"))})
-            bar.update()
-    bar.close()
-    return pd.DataFrame(rows, columns=[*PLANE_COLUMNS, "train_acc", "test_acc"])
-
-
-def _above(a_low: float, b_high: float, a: float, b: float, min_change: float) -> bool:
-    """a exceeds b by more than min_change and, where intervals exist, beyond them."""
-    if not a - b > min_change:
-        return False
-    if np.isfinite(a_low) and np.isfinite(b_high):
-        return bool(a_low > b_high)
-    return True
-
-
-def detect_compression(plane, min_change: float = 0.0):
-    """Fitting then compression of I(X;T), per layer, judged against the error bars.
-
-    For each layer take the first, the peak and the last point of I(X;T):
-
-    * ``fitting``: the peak rises above the first point beyond both intervals;
-    * ``compression``: the last point falls below the peak beyond both intervals;
-    * ``trustworthy``: none of the three points is saturated;
-    * ``late_compression``: fitting, then compression, trustworthy.
-
-    Without intervals (``n_boot=0``) only ``min_change`` (bits) separates the points.
-
-    Parameters
-    ----------
-    plane : pandas.DataFrame
-        Output of :func:`information_plane`.
-    min_change : float
-        Smallest rise or drop in bits that counts (>= 0).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per layer.
-    """
-    import pandas as pd
-
-    if min_change < 0:
-        raise ValueError(f"min_change: must be >= 0, got {min_change}")
-    missing = {"epoch", "layer", "i_xt", "i_xt_low", "i_xt_high", "verdict"} - set(plane)
-    if missing:
-        raise ValueError(f"plane: missing columns {sorted(missing)}; pass the output of "
-                         "information_plane")
-    out = []
-    for layer, traj in plane.sort_values("epoch").groupby("layer"):
-        first, last = traj.iloc[0], traj.iloc[-1]
-        peak = traj.loc[traj["i_xt"].idxmax()]
-        fitting = _above(peak["i_xt_low"], first["i_xt_high"], peak["i_xt"], first["i_xt"],
-                         min_change)
-        compression = _above(peak["i_xt_low"], last["i_xt_high"], peak["i_xt"], last["i_xt"],
-                             min_change)
-        trustworthy = "saturated" not in {first["verdict"], peak["verdict"], last["verdict"]}
-        out.append({
-            "layer": int(layer), "first_epoch": int(first["epoch"]),
-            "peak_epoch": int(peak["epoch"]), "last_epoch": int(last["epoch"]),
-            "initial": float(first["i_xt"]), "peak": float(peak["i_xt"]),
-            "final": float(last["i_xt"]), "fitting": fitting, "compression": compression,
-            "trustworthy": trustworthy,
-            "late_compression": fitting and compression and trustworthy,
-        })
-    return pd.DataFrame(out)
+    with tqdm(total=len(recording.epochs) * len(recording.widths), desc="information plane",
+              disable=not progress) as bar:
+        for s, epoch in enumerate(recording.epochs):
+            metrics = recording.metrics[s] if recording.metrics else {}
+            for layer, packed in enumerate(recorded.snapshots[s]):
+                codes, counts, d = layer_codes(packed)
+                point_rng = generator_for_key(master, f"{split}|{epoch}|{layer + 1}")
+                point = _point(codes, counts, d, y_codes, y_counts, estimator, mode,
+                               n_classes, h_x, ci, n_boot, point_rng, tol)
+                rows.append({"epoch": int(epoch), "layer": layer + 1, "split": split,
+                             **point, **{k: metrics.get(k, float("nan"))
+                                         for k in metric_names}})
+                bar.update()
+    return pd.DataFrame(rows, columns=[*PLANE_COLUMNS, *metric_names])

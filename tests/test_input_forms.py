@@ -275,7 +275,7 @@ def test_every_width_nsb_mi_uses_exact_alphabets(d):
 def test_wide_plane_point_and_packed(d):
     rows, labels = _wide_rows(d, 5)
     point = plane_point(mr.pack_bits(rows), labels, "plugin", n_boot=5, rng=0)
-    assert point["width"] == d
+    assert point["d"] == d
     assert point["i_xt"] == pytest.approx(naive.plugin(naive.counts_of_rows(rows))
                                           / math.log(2), abs=1e-12)
 

@@ -48,6 +48,9 @@ class Dataset:
         int64 class labels.
     name : str
     n_classes : int
+    population_bits : float or None
+        H(X) of the population the inputs are drawn from, when known (tishby12: its 4096
+        patterns are equally likely, 12 bits); bounds I(X;T) in population planes.
     """
 
     x_train: np.ndarray
@@ -56,6 +59,7 @@ class Dataset:
     y_test: np.ndarray
     name: str
     n_classes: int
+    population_bits: float | None = None
 
     @property
     def n_features(self) -> int:
@@ -205,7 +209,8 @@ def load(name: str, rng=0, test_fraction: float = 0.2, *, seed=None) -> Dataset:
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y, dtype=np.int64)
     x_tr, y_tr, x_te, y_te = stratified_split(x, y, test_fraction, rng)
-    return Dataset(x_tr, y_tr, x_te, y_te, name, int(y.max()) + 1)
+    population = 12.0 if name == "tishby12" else None
+    return Dataset(x_tr, y_tr, x_te, y_te, name, int(y.max()) + 1, population)
 
 
 def corrupt_labels(y: np.ndarray, fraction: float, n_classes: int, rng=0, *,

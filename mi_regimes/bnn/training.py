@@ -201,7 +201,8 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
         "config": model.get_config(), "rng": rng if isinstance(rng, int) else None,
         "dataset": data.name, "epochs": epochs, "batch_size": batch_size, "lr": lr,
         "lr_schedule": lr_schedule, "weight_decay": weight_decay, "dropout": model.dropout,
-        "label_noise": label_noise, "validation": validation,
+        "label_noise": label_noise, "validation": validation, "n_classes": model.n_classes,
+        "h_x": {"train": data.population_bits, "test": data.population_bits},
         "versions": package_versions()})
     recorder.capture(0)
     best, waited = math.inf, 0

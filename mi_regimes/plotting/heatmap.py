@@ -1,4 +1,4 @@
-"""Figures: regime heatmaps and information planes (matplotlib, imported on use)."""
+"""The regime heatmap: one panel per estimator over (log2 N, D), with the boundaries."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-__all__ = ["METRICS", "regime_heatmap", "save_figure", "information_plane_figure"]
+__all__ = ["METRICS", "regime_heatmap", "save_figure"]
 
 #: metric name -> (column, colour-bar label, diverging around)
 METRICS: dict[str, tuple[str, str, float | None]] = {
@@ -20,8 +20,8 @@ METRICS: dict[str, tuple[str, str, float | None]] = {
 }
 
 
-def _pyplot():
-    # the backend is the user's choice (notebook, GUI, Agg); the CLI picks Agg for itself
+def pyplot():
+    """matplotlib.pyplot; the backend is the user's choice (the CLI picks Agg for itself)."""
     import matplotlib.pyplot as plt
 
     return plt
@@ -33,7 +33,7 @@ def save_figure(fig, path: str, dpi: int = 150) -> str:
     A failed save leaves no partial file behind. The format follows the suffix
     (``.png``, ``.svg``, ``.pdf``).
     """
-    from ._io import atomic_write
+    from .._io import atomic_write
 
     fmt = os.path.splitext(path)[1].lstrip(".").lower()
     return atomic_write(path, lambda f: fig.savefig(f, dpi=dpi, bbox_inches="tight",
@@ -74,7 +74,7 @@ def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float
     """
     if metric not in METRICS:
         raise ValueError(f"metric: unknown {metric!r}; choose one of {', '.join(METRICS)}")
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -146,65 +146,3 @@ def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float
 def _describe(table) -> str:
     params = _family_params(table)
     return ", ".join(f"{k}={v}" for k, v in params.items() if k != "seed") or "defaults"
-
-
-def information_plane_figure(plane, title: str | None = None):
-    """Draw an information plane: one panel per layer, points coloured by epoch.
-
-    Parameters
-    ----------
-    plane : pandas.DataFrame
-        Output of :func:`mi_regimes.infoplane.information_plane`.
-    title : str, optional
-        Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Error bars are the bootstrap intervals; marker shape gives the verdict (filled
-        circle reliable, hollow circle biased, cross saturated); the dotted line is the
-        ceiling log2 N.
-    """
-    plt = _pyplot()
-    from matplotlib.colors import LogNorm
-    from matplotlib.lines import Line2D
-
-    layers = sorted(plane["layer"].unique())
-    fig, axes = plt.subplots(1, len(layers), figsize=(4.2 * len(layers) + 1.2, 4.4),
-                             sharey=True, squeeze=False, constrained_layout=True)
-    epochs = plane["epoch"].to_numpy()
-    norm = LogNorm(vmin=max(1, epochs.min() + 1), vmax=epochs.max() + 1)
-    cmap = plt.get_cmap("viridis")
-    for ax, layer in zip(axes[0], layers, strict=True):
-        traj = plane[plane["layer"] == layer].sort_values("epoch")
-        ax.plot(traj["i_xt"], traj["i_ty"], color="0.75", lw=0.8, zorder=1)
-        for _, p in traj.iterrows():
-            colour = cmap(norm(p["epoch"] + 1))
-            if np.isfinite(p["i_xt_low"]):
-                ax.errorbar(p["i_xt"], p["i_ty"],
-                            xerr=[[p["i_xt"] - p["i_xt_low"]], [p["i_xt_high"] - p["i_xt"]]],
-                            yerr=[[p["i_ty"] - p["i_ty_low"]], [p["i_ty_high"] - p["i_ty"]]],
-                            color=colour, lw=0.8, alpha=0.7, zorder=2)
-            style = {"reliable": dict(marker="o", facecolor=colour),
-                     "biased": dict(marker="o", facecolor="white"),
-                     "undersampled": dict(marker="s", facecolor="white"),
-                     "saturated": dict(marker="X", facecolor=colour),
-                     "no guarantee": dict(marker="D", facecolor="white")}[p["verdict"]]
-            ax.scatter(p["i_xt"], p["i_ty"], s=36, edgecolor=colour, linewidth=1.2, zorder=3,
-                       **style)
-        ax.axvline(traj["log2_n"].iloc[0], color="magenta", ls=":", lw=1.5)
-        ax.set_title(f"layer {layer} ({int(traj['width'].iloc[0])} units)")
-        ax.set_xlabel("I(X;T)  [bits]")
-    axes[0, 0].set_ylabel("I(T;Y)  [bits]")
-    sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-    fig.colorbar(sm, ax=axes[0].tolist(), shrink=0.9, pad=0.02).set_label("epoch + 1 (log)")
-    handles = [
-        Line2D([], [], marker="o", ls="", color="0.3", label="reliable"),
-        Line2D([], [], marker="o", ls="", color="0.3", markerfacecolor="white", label="biased"),
-        Line2D([], [], marker="X", ls="", color="0.3", label="saturated"),
-        Line2D([], [], color="magenta", ls=":", label="log2 N (ceiling)"),
-    ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=4, frameon=False)
-    est = plane["estimator"].iloc[0]
-    fig.suptitle(title or f"Information plane ({est} estimates, bootstrap error bars)")
-    return fig
