@@ -1,4 +1,5 @@
 import json
+import math
 import subprocess
 import sys
 
@@ -166,3 +167,113 @@ def test_help_does_not_import_plotting_stack():
             "print(any(m in sys.modules for m in ('matplotlib', 'pandas', 'seaborn')))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------ train and infoplane
+
+@pytest.fixture(scope="module")
+def tishby_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("runs") / "tishby"
+    assert main(["train", "--epochs", "12", "--snapshots", "6", "--seed", "3",
+                 "--out", str(folder), "--quiet"]) == 0
+    return folder
+
+
+def test_train_writes_a_reloadable_run(tishby_run):
+    from mi_regimes.bnn import BinaryMLP, datasets, load_recording
+
+    names = {p.name for p in tishby_run.iterdir()}
+    assert {"model.npz", "recording.npz", "history.json", "config.json"} <= names
+    config = json.loads((tishby_run / "config.json").read_text())
+    assert config["train"]["data"] == "tishby12" and config["train"]["seed"] == 3
+    assert config["model"]["widths"] == [12, 10, 7, 5, 4]
+    assert {"numpy", "numba", "mi_regimes"} <= set(config["versions"])
+    history = json.loads((tishby_run / "history.json").read_text())
+    recording = load_recording(tishby_run / "recording.npz")
+    assert set(recording.sets) >= {"train", "test", "population"}
+    assert recording.sets["population"].labels.size == 4096
+    assert history["epoch"][-1] == 12 and len(history["test_acc"]) == len(history["epoch"])
+    assert recording.epochs[0] == 0 and recording.epochs[-1] == 12
+    assert 1 < len(recording.epochs) <= 6 + 1  # log-spaced epochs, plus the untrained net
+    model = BinaryMLP.load(tishby_run / "model.npz")
+    x, _ = datasets.tishby12()
+    # the reloaded model gives, layer by layer, what the recorder saw at the last epoch
+    _, layers = model.infer(x)
+    recorded = recording.sets["population"].snapshots[-1]
+    assert len(layers) == len(recorded) == 4
+    for now, then in zip(layers, recorded, strict=True):
+        assert np.array_equal(now.words, then.words)
+
+
+def test_infoplane_json_has_the_design_fields(tishby_run, tmp_path, capsys):
+    out, js = tmp_path / "plane.png", tmp_path / "plane.json"
+    assert main(["infoplane", str(tishby_run), "--estimator", "miller_madow", "--n-boot", "30",
+                 "--out", str(out), "--json", str(js), "--quiet"]) == 0
+    report = json.loads(js.read_text())
+    assert report["mode"] == "population" and report["estimator"] == "miller_madow"
+    assert report["n"] > 0 and report["points"]
+    layers = {p["layer"] for p in report["points"]}
+    assert layers == {1, 2, 3, 4}  # layers counted from 1, as in the figures
+    for p in report["points"]:
+        assert {"layer", "epoch", "d", "i_xt", "i_ty", "in_bounds", "verdict", "ci_xt",
+                "ci_ty"} <= set(p)
+        assert p["ci_xt"][0] <= p["i_xt"] + 1e-12 and p["ci_xt"][1] >= p["i_xt"] - 1e-12
+        assert p["verdict"] in ("reliable", "biased", "undersampled", "saturated",
+                                "no guarantee")
+        if p["in_bounds"]:
+            assert p["i_xt"] <= min(p["d"], math.log2(report["n"])) + 1e-9
+            assert p["i_ty"] <= p["i_xt"] + 1e-9
+    for c in report["compression"]:
+        assert {"layer", "assessable", "late", "peak_epoch", "drop_bits", "p_value",
+                "reason"} <= set(c)
+        assert c["reason"]
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(out)
+    assert img.shape[1] > 800 and img[..., :3].std() > 0.05
+    assert "verdicts:" in capsys.readouterr().out
+
+
+def test_infoplane_empirical_on_the_population_is_exact(tishby_run, tmp_path):
+    js = tmp_path / "p.json"
+    assert main(["infoplane", str(tishby_run), "--mode", "empirical", "--split", "population",
+                 "--out", str(tmp_path / "p.svg"), "--json", str(js), "--quiet"]) == 0
+    report = json.loads(js.read_text())
+    assert report["n"] == 4096
+    assert all(p["verdict"] in ("exact", "saturated") and p["in_bounds"]
+               for p in report["points"])
+    assert all("ci_xt" not in p for p in report["points"])  # exact values: no error bars
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["train", "--data", "cifar", "--out", "r"], "--data: unknown data set 'cifar'"),
+    (["train", "--widths", "12,0,3", "--out", "r"], "--widths"),
+    (["train", "--widths", "10,5", "--out", "r"], "start --widths with 12"),
+    (["train", "--epochs", "0", "--out", "r"], "--epochs"),
+    (["train", "--dropout", "1.5", "--out", "r"], "--dropout"),
+    (["train", "--out", "/no/such/folder/run"], "--out"),
+    (["train", "--lr-schedule", "zigzag", "--epochs", "1", "--out", "r"], "zigzag"),
+    (["infoplane", "missing-run"], "no recording.npz"),
+])
+def test_train_and_infoplane_errors_exit_2(args, fragment, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not list(tmp_path.iterdir()), "no partial output may be left behind"
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--estimator", "ml"], "--estimator: unknown ml"),
+    (["--split", "validation"], "--split: 'validation' was not recorded"),
+    (["--ci", "1.5"], "--ci"),
+    (["--n-boot", "0"], "--n-boot"),
+    (["--out", "plane.gif"], "--out"),
+    (["--mode", "both"], "invalid choice"),
+])
+def test_infoplane_bad_options_exit_2(tishby_run, args, fragment, tmp_path, capsys,
+                                      monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["infoplane", str(tishby_run), *args, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1 and "Traceback" not in err

@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--data: unknown data set {args.data!r}; choose one of "
                        f"{', '.join(datasets.NAMES)}")
     widths = int_list(args.widths, "--widths")
+    if len(widths) < 2 or min(widths) < 1:
+        raise CliError(f"--widths: need the number of inputs then at least one hidden width, "
+                       f"each >= 1; got {args.widths!r}")
     if args.epochs < 1 or args.snapshots < 1 or args.batch_size < 2:
         raise CliError("--epochs and --snapshots must be >= 1, --batch-size >= 2")
     if args.dropout:
