@@ -140,7 +140,7 @@ def sign_pack(z: np.ndarray, out: np.ndarray) -> None:
     sign(0) = +1. ``z`` is a C-contiguous float array (n, d); ``out`` is
     ``uint64[n, ceil(d / 64)]``, overwritten.
     """
-    _SIGN_PACK[z.size >= PARALLEL_WORK](z, out)
+    _SIGN_PACK[z.size >= PARALLEL_WORK and _threads() > 1](z, out)
 
 
 def xnor_matmul(a: np.ndarray, w: np.ndarray, k: int, out: np.ndarray) -> None:
@@ -163,4 +163,10 @@ def xnor_matmul_masked(a: np.ndarray, keep: np.ndarray, w: np.ndarray, out: np.n
 
 def _xnor(a, keep, w, k, out) -> None:
     w_t = np.ascontiguousarray(w.T)
-    _XNOR[a.shape[0] * w.shape[0] * a.shape[1] >= PARALLEL_WORK](a, keep, w_t, k, out)
+    _XNOR[a.shape[0] * w.shape[0] * a.shape[1] >= PARALLEL_WORK and _threads() > 1](
+        a, keep, w_t, k, out)
+
+
+def _threads() -> int:
+    # one thread: the serial driver, without the parallel one's scheduling overhead
+    return nb.get_num_threads()

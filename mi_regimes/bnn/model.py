@@ -31,6 +31,7 @@ from .ops import (
     sign_weights,
     softmax_xent,
 )
+from .products import matmul, single_blas
 
 __all__ = ["BinaryMLP", "Gradients", "binary_sign", "loss_and_accuracy"]
 
@@ -226,6 +227,7 @@ class BinaryMLP:
             raise ValueError("x: contains NaN or inf; clean the inputs first")
         return x
 
+    @single_blas
     def forward(self, x, train: bool = False, rng: np.random.Generator | None = None, *,
                 validate: bool = True):
         """Logits and, when ``train``, the cache needed by :meth:`backward`.
@@ -251,6 +253,7 @@ class BinaryMLP:
         logits, cache, _ = self._run(x, train, rng, checked=not validate)
         return logits, cache
 
+    @single_blas
     def infer(self, x) -> tuple[np.ndarray, list[PackedBits]]:
         """Eval-mode logits and every binary layer's activations (packed), in one pass."""
         logits, _, layers = self._run(x, False, None)
@@ -287,7 +290,7 @@ class BinaryMLP:
             w_bits = np.empty((d_out, (w.shape[1] + 63) // 64), np.uint64)
             outside = sign_weights(w, w_sign, w_bits)
             if a_bits is None:
-                pre = a_float @ w_sign.T
+                pre = matmul(a_float, w_sign.T)
             else:
                 pre = np.empty((n, d_out), np.float32)  # the kernels write floats directly
                 if keep_bits is None:
@@ -335,6 +338,7 @@ class BinaryMLP:
         grads.params_flat = self._flat
         return grads
 
+    @single_blas
     def backward(self, cache: dict, y: np.ndarray,
                  out: Gradients | None = None) -> tuple[float, Gradients]:
         """Mean cross-entropy and its straight-through gradients for every parameter.
@@ -364,8 +368,8 @@ class BinaryMLP:
         grads = out
         d = np.empty_like(logits)
         loss = softmax_xent(logits, y, d, grads["b_out"])
-        np.matmul(d.T, cache["a"][-1], out=grads["W_out"])
-        da = d @ self.params["W_out"]
+        matmul(d.T, cache["a"][-1], out=grads["W_out"])
+        da = matmul(d, self.params["W_out"])
         scale = np.float32(1.0 / (1.0 - self.dropout)) if cache["keep"] else np.float32(1.0)
         for i in range(self.n_layers - 1, -1, -1):
             w_name, g_name, b_name, _, _ = self._names[i]
@@ -375,11 +379,11 @@ class BinaryMLP:
             bn_sign_backward(da, cache["z"][i],
                              cache["xhat"][i], cache["inv_std"][i], self.params[g_name],
                              grads[g_name], grads[b_name], dpre)
-            grad_w = np.matmul(dpre.T, cache["a"][i], out=grads[w_name])
+            grad_w = matmul(dpre.T, cache["a"][i], out=grads[w_name])
             if cache["w_outside"][i]:  # latent-weight STE 1{|W| <= 1}: 1 after clipping
                 mask_weight_grad(grad_w, self.params[w_name])
             if i > 0:
-                da = dpre @ cache["w_sign"][i]
+                da = matmul(dpre, cache["w_sign"][i])
         return float(loss), grads
 
     # -- inference -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ stopping, per-epoch evaluation and the activation recorder.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,7 @@ from .datasets import Dataset, corrupt_labels, stratified_indices
 from .model import BinaryMLP, Gradients, loss_and_accuracy
 from .optim import Adam, learning_rate
 from .recording import RecordedSet, Recorder, Recording
+from .threads import ThreadTuner, thread_budget, use_threads
 
 __all__ = ["train_step", "fit", "History"]
 
@@ -137,7 +139,7 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
         lr: float = 1e-2, rng=0, *, lr_schedule: str = "cosine",
         weight_decay: float = 0.0, label_noise: float = 0.0, validation: float = 0.0,
         patience: int | None = None, record: Recorder | None = None,
-        progress: bool = False, seed=None) -> History:
+        progress: bool = False, threads: int | None = None, seed=None) -> History:
     """Train ``model`` on ``data`` with Adam and mini-batches.
 
     Parameters
@@ -169,6 +171,10 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
         inputs and extra sets as the recorder asks).
     progress : bool
         Show a progress bar.
+    threads : int, optional
+        Threads of every product (BLAS and our kernels). Default: chosen epoch by epoch
+        by timing, between one and this process's share of the cores
+        (:mod:`mi_regimes.bnn.threads`); results do not depend on it.
     seed : int, optional
         Deprecated name of ``rng``.
 
@@ -204,20 +210,26 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
         "label_noise": label_noise, "validation": validation, "n_classes": model.n_classes,
         "h_x": {"train": data.population_bits, "test": data.population_bits},
         "versions": package_versions()})
-    recorder.capture(0)
+    tuner = _thread_tuner(model, threads, batch_size, recorder)
+    with use_threads(tuner.next_threads()):
+        recorder.capture(0)
     best, waited = math.inf, 0
     from tqdm.auto import tqdm
 
     for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not progress):
         opt.lr = learning_rate(lr_schedule, lr, epoch - 1, epochs)
         order = shuffle.permutation(n)
-        for start in range(0, n - 1, batch_size):
-            idx = order[start:start + batch_size]
-            if idx.size < 2:  # batch norm needs two samples
-                continue
-            train_step(model, x_fit[idx], y_fit[idx], opt, rng=shuffle, grads=grads,
-                       validate=False)
-        metrics = recorder.capture(epoch)
+        t = tuner.next_threads()
+        started = time.perf_counter()
+        with use_threads(t):
+            for start in range(0, n - 1, batch_size):
+                idx = order[start:start + batch_size]
+                if idx.size < 2:  # batch norm needs two samples
+                    continue
+                train_step(model, x_fit[idx], y_fit[idx], opt, rng=shuffle, grads=grads,
+                           validate=False)
+            metrics = recorder.capture(epoch)
+        tuner.report(t, time.perf_counter() - started)
         history.epoch.append(epoch)
         history.lr.append(opt.lr)
         for k in ("train_loss", "train_acc", "train_loss_noisy", "train_acc_noisy",
@@ -237,6 +249,16 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
                         break
     history.recording = recorder.recording
     return history
+
+
+def _thread_tuner(model, threads, batch_size: int, recorder) -> ThreadTuner:
+    """The fit's thread policy: fixed when ``threads`` is given, else tuned by timing."""
+    if threads is not None:
+        return ThreadTuner(check_int("threads", threads, 1), 0, fixed=True)
+    widths = [*model.widths, model.n_classes]
+    largest = max(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
+    rows = max([batch_size] + [x.shape[0] for x, *_ in recorder.inputs.values()])
+    return ThreadTuner(thread_budget(), rows * largest)
 
 
 class _RunRecorder:

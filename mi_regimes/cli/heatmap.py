@@ -41,7 +41,8 @@ def add_parser(sub, fmt) -> None:
                    help="bits per sample, default 1:40")
     h.add_argument("--estimator", "--estimators", dest="estimator",
                    default="plugin,miller_madow,bootstrap",
-                   help="comma-separated estimator names (see `mi-regimes estimate -h`)")
+                   help="comma-separated estimator names (see `mi-regimes estimate -h`), "
+                        "default plugin,miller_madow,bootstrap")
     h.add_argument("--metric", default="rel_bias",
                    choices=["rel_bias", "bias", "rmse", "saturated_frac", "coverage"],
                    help="colour of the cells, default rel_bias")

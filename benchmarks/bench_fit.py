@@ -1,0 +1,165 @@
+"""Whole-fit speed: ``fit`` per epoch, quiet, with a core kept busy, and two fits at once.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_fit.py [--quick]
+
+(the two OpenBLAS variables this machine may set are unset for this command only.)
+
+Per network, median ms per epoch of ``mi_regimes.bnn.fit`` *including* its per-epoch
+evaluation (train and test loss and accuracy) and a recording of every binary layer at
+every epoch (the worst case: a 100-snapshot schedule records fewer), next to
+
+* the inner loop alone (the training steps of one epoch on one thread, no evaluation,
+  no recording);
+* ``fit`` with the threads fixed at the budget (``threads=2``), the pre-tuner behaviour;
+* the plain-NumPy float trainer of benchmarks/numpy_bnn.py (same maths, float32 BLAS)
+  on the networks it supports (one hidden size pattern, no recording);
+* a PyTorch CPU binary MLP, when torch is installed (it is an optional benchmark
+  dependency, never a package one; the column says "absent" otherwise).
+
+Each in three conditions: quiet; one core kept busy by a spinning process this script
+starts and stops; two fits at once (two processes, each timing its own epochs). JIT
+compile time is reported separately (the first, untimed fit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+CASES = {
+    "tishby12 12-10-7-5-4 b256": ("tishby12", [12, 10, 7, 5, 4], 256),
+    "digits 64-256-256 b64": ("digits", [64, 256, 256], 64),
+    "digits 64-1024-1024 b256": ("digits", [64, 1024, 1024], 256),
+    "mnist1d 40-512-512 b128": ("mnist1d", [40, 512, 512], 128),
+    "mnist5k 784-1024-1024-1024 b128": ("mnist5k", [784, 1024, 1024, 1024], 128),
+}
+
+
+def _spin(stop) -> None:  # a busy core: another user's process
+    x = 0
+    while not stop.is_set():
+        x += 1
+
+
+def time_fit(case: str, epochs: int, threads: int | None, inner: bool) -> dict:
+    """Median seconds per epoch of fit (or of its inner loop) on one case."""
+    import numpy as np
+
+    from mi_regimes.bnn import BinaryMLP, Recorder, datasets, fit
+    from mi_regimes.bnn.threads import use_threads
+    from mi_regimes.bnn.training import Adam, train_step
+
+    name, widths, batch = CASES[case]
+    data = datasets.load(name, rng=0)
+    model = BinaryMLP(widths, n_classes=data.n_classes, rng=0)
+    if inner:
+        x, y = model.check_inputs(data.x_train), data.y_train
+        opt = Adam(model.params, 1e-2, flat=model.flat_parameters())
+        grads = model.new_gradients()
+        rng = np.random.default_rng(0)
+
+        def epoch():
+            order = rng.permutation(x.shape[0])
+            for s in range(0, x.shape[0] - 1, batch):
+                idx = order[s:s + batch]
+                if idx.size >= 2:
+                    train_step(model, x[idx], y[idx], opt, rng=rng, grads=grads,
+                               validate=False)
+
+        start = time.perf_counter()
+        epoch()
+        compile_s = time.perf_counter() - start
+        times = []
+        with use_threads(threads or 1):  # the reference: one thread, nothing else
+            for _ in range(epochs):
+                start = time.perf_counter()
+                epoch()
+                times.append(time.perf_counter() - start)
+        return {"epoch_s": statistics.median(times), "compile_s": compile_s}
+    start = time.perf_counter()
+    fit(model, data, 1, batch, record=Recorder(epochs=[0, 1]), threads=threads)
+    compile_s = time.perf_counter() - start
+    # per-epoch times from the History's own clock would need a hook; two fits of
+    # different lengths give the per-epoch cost without the fixed set-up cost
+    short, long_ = 2, 2 + epochs
+    totals = {}
+    for length in (short, long_):
+        model = BinaryMLP(widths, n_classes=data.n_classes, rng=0)
+        start = time.perf_counter()
+        fit(model, data, length, batch, record=Recorder(epochs=list(range(length + 1))),
+            threads=threads)
+        totals[length] = time.perf_counter() - start
+    return {"epoch_s": (totals[long_] - totals[short]) / epochs, "compile_s": compile_s}
+
+
+def _worker(args) -> None:
+    case, epochs, threads, inner = args
+    print(json.dumps(time_fit(case, epochs, threads, inner)))
+
+
+def run_child(case, epochs, threads, inner) -> subprocess.Popen:
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = (f"import sys, json; sys.path.insert(0, {here!r}); import bench_fit; "
+            "bench_fit._worker(json.loads(sys.argv[1]))")
+    return subprocess.Popen([sys.executable, "-c", code,
+                             json.dumps([case, epochs, threads, inner])],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def measure(case, epochs, threads, inner, condition) -> float:
+    """ms per epoch under ``condition`` (quiet, busy, two)."""
+    if condition == "two":
+        procs = [run_child(case, epochs, threads, inner) for _ in range(2)]
+        outs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+        return 1e3 * max(o["epoch_s"] for o in outs)
+    stop = mp.Event()
+    spinner = mp.Process(target=_spin, args=(stop,)) if condition == "busy" else None
+    if spinner:
+        spinner.start()
+    try:
+        proc = run_child(case, epochs, threads, inner)
+        out = json.loads(proc.communicate()[0].strip().splitlines()[-1])
+    finally:
+        if spinner:
+            stop.set()
+            spinner.join()
+    return 1e3 * out["epoch_s"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=6, help="timed epochs per measurement")
+    ap.add_argument("--quick", action="store_true", help="the two small networks only")
+    ap.add_argument("--cases", default=None, help="comma-separated case names")
+    args = ap.parse_args()
+    cases = list(CASES)[:2] if args.quick else list(CASES)
+    if args.cases:
+        cases = [c for c in CASES if any(k in c for k in args.cases.split(","))]
+    try:
+        import torch  # noqa: F401
+        torch_state = "present (not yet wired: see docs/benchmarks.md)"
+    except ImportError:
+        torch_state = "absent: the PyTorch column is skipped"
+    print(f"torch: {torch_state}; cores: {os.cpu_count()}; "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
+    print(f"{'case':34s} {'cond':6s} {'inner':>8s} {'fit':>8s} {'fit/inner':>9s} "
+          f"{'fit thr=2':>9s} {'vs quiet':>8s}")
+    for case in cases:
+        quiet = None
+        for condition in ("quiet", "busy", "two"):
+            inner = measure(case, args.epochs, None, True, condition)
+            tuned = measure(case, args.epochs, None, False, condition)
+            fixed = measure(case, args.epochs, 2, False, condition)
+            quiet = quiet or tuned
+            print(f"{case:34s} {condition:6s} {inner:8.1f} {tuned:8.1f} "
+                  f"{tuned / inner:9.2f} {fixed:9.1f} {tuned / quiet:8.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Thread control of fits: the tuner's choices, and results independent of threads."""
+
+import numba
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+from mi_regimes.bnn import BinaryMLP, Recorder, datasets, fit
+from mi_regimes.bnn.products import matmul, single_blas
+from mi_regimes.bnn.threads import RECHECK, SMALL_WORK, ThreadTuner, thread_budget, use_threads
+
+
+def test_small_products_stay_on_one_thread():
+    assert ThreadTuner(2, SMALL_WORK - 1).choices == (1,)
+    assert ThreadTuner(1, 10 * SMALL_WORK).choices == (1,)
+    assert ThreadTuner(4, SMALL_WORK, fixed=True).choices == (4,)
+    assert 1 <= thread_budget() <= numba.config.NUMBA_NUM_THREADS
+
+
+def test_tuner_tries_both_then_keeps_the_faster_and_rechecks():
+    tuner = ThreadTuner(2, SMALL_WORK)
+    assert tuner.next_threads() == 2
+    tuner.report(2, 1.0)
+    assert tuner.next_threads() == 1  # the untried setting next
+    tuner.report(1, 0.5)
+    for _ in range(RECHECK):  # one thread was faster: it stays until the recheck
+        assert tuner.next_threads() == 1
+        tuner.report(1, 0.5)
+    assert tuner.next_threads() == 2  # the recheck tries the budget again
+    tuner.report(2, 0.3)  # the machine got quieter: the budget wins now
+    assert tuner.next_threads() == 2
+
+
+def test_tuner_reacts_when_the_load_changes():
+    tuner = ThreadTuner(2, SMALL_WORK)
+    tuner.report(tuner.next_threads(), 0.3)
+    tuner.report(tuner.next_threads(), 0.5)
+    assert tuner.next_threads() == 2
+    tuner.report(2, 1.2)  # a core became busy: 2 threads now 4x slower
+    assert tuner.next_threads() == 1  # switches at once, without waiting for the recheck
+
+
+def test_use_threads_restores_and_blas_is_single_inside_the_model():
+    before = numba.get_num_threads()
+    blas_before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    with use_threads(1):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+    seen = []
+
+    @single_blas
+    def probe():
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    probe()
+    assert seen and all(t == 1 for t in seen)
+    assert [i["num_threads"] for i in threadpool_info()
+            if i["user_api"] == "blas"] == blas_before
+
+
+@pytest.mark.parametrize("shape", [(4096, 64, 1024), (300, 2000, 17), (3, 5, 7)])
+def test_split_product_equals_numpy_and_ignores_threads(shape):
+    m, k, n = shape
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((k, m)).astype(np.float32).T  # a transposed view, as d.T
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    results = []
+    for t in (1, 2):
+        with use_threads(t):
+            results.append(single_blas(matmul)(a, b))
+    assert np.array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[0], a @ b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("threads", [1, 2, None])
+def test_fit_results_do_not_depend_on_threads(threads, digits_wide_reference):
+    # wide enough that the parallel kernels and multi-threaded BLAS run (with 2 threads)
+    data = datasets.load("digits", rng=0)
+    model = BinaryMLP([64, 1024, 1024], n_classes=10, rng=0)
+    history = fit(model, data, 2, 256, rng=0, record=Recorder(epochs=[0, 2]),
+                  threads=threads)
+    params, layers, loss = digits_wide_reference
+    for k, v in model.params.items():
+        assert np.array_equal(v, params[k]), k
+    last = history.recording.sets["train"].snapshots[-1]
+    assert all(np.array_equal(a.words, b.words) for a, b in zip(last, layers, strict=True))
+    assert history.train_loss == loss
+
+
+@pytest.fixture(scope="module")
+def digits_wide_reference():
+    data = datasets.load("digits", rng=0)
+    model = BinaryMLP([64, 1024, 1024], n_classes=10, rng=0)
+    with use_threads(1):
+        history = fit(model, data, 2, 256, rng=0, record=Recorder(epochs=[0, 2]), threads=1)
+    return ({k: v.copy() for k, v in model.params.items()},
+            history.recording.sets["train"].snapshots[-1], history.train_loss)
