@@ -16,7 +16,7 @@ from ._common import EXIT_USAGE, CliError, Parser
 
 __all__ = ["main", "build_parser", "CliError"]
 
-_COMMANDS = ("heatmap", "estimate", "sources", "train", "infoplane")
+_COMMANDS = ("heatmap", "estimate", "sources", "train", "infoplane", "study")
 
 
 def build_parser() -> argparse.ArgumentParser:

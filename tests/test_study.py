@@ -1,0 +1,154 @@
+"""The study: config expansion, verified resumable storage, identical results whatever the
+backend, a kill mid-run, failures recorded, and the report."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from mi_regimes.cli import main
+from mi_regimes.study import ResultStore, load_spec, run_one, run_study
+from mi_regimes.study.analysis import wilson
+
+CONFIG = os.path.join(os.path.dirname(__file__), os.pardir, "experiments", "study.toml")
+
+
+def _stable(result: dict) -> dict:
+    """A result without what may differ between identical runs (time, versions)."""
+    return {k: v for k, v in result.items() if k not in ("seconds", "versions")}
+
+
+def test_full_config_has_375_models_and_keys_are_stable():
+    spec = load_spec(CONFIG)
+    assert len(spec.runs) == 375 and len({r.key for r in spec.runs}) == 375
+    widths = {w for r in spec.runs for w in r.widths[1:]}
+    assert min(widths) == 4 and max(widths) == 1024
+    quick = load_spec(CONFIG, "quick")
+    assert len(quick.runs) == 4 and quick.estimators == ["plugin", "miller_madow"]
+    # a run's key (hence its seed) does not depend on the other runs of the config
+    assert {r.key for r in quick.runs} <= {r.key for r in spec.runs}
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("[study]\n", "needs [tasks.NAME]"),
+    ("[tasks.digits]\narchitectures=[[64,4]]\n[regularisers.x]\nmomentum=1\n",
+     "unknown option"),
+    ("[tasks.cifar]\narchitectures=[[64,4]]\n[regularisers.none]\n[profiles.p]\n", "task"),
+    ("not = [toml", "not valid TOML"),
+])
+def test_bad_configs_are_named(tmp_path, text, fragment):
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=fragment.replace("[", r"\[")):
+        load_spec(path, "p" if "profiles" in text else None)
+    assert main(["study", "plan", str(path)]) == 2
+
+
+@pytest.fixture(scope="module")
+def quick_serial(tmp_path_factory):
+    out = tmp_path_factory.mktemp("study") / "serial"
+    counts = run_study(load_spec(CONFIG, "quick"), out, jobs=1, progress=False)
+    assert counts == {"total": 4, "skipped": 0, "done": 4, "failed": 0}
+    return out
+
+
+def _by_key(folder) -> dict:
+    return {r["key"]: _stable(r) for r in ResultStore(folder).results()}
+
+
+def test_results_are_complete_and_judged(quick_serial):
+    results = ResultStore(quick_serial).results()
+    assert len(results) == 4 and all(r["status"] == "ok" for r in results)
+    for r in results:
+        assert {p["mode"] for p in r["planes"]} == {"population", "empirical"}
+        assert {c["estimator"] for c in r["compression"]} == {"plugin", "miller_madow"}
+        assert 0 <= r["metrics"]["test_acc"] <= 1 and r["measurement"]["n_boot"] == 20
+        if r["run"]["regulariser"] == "random_labels":
+            assert r["metrics"]["label_noise"] == pytest.approx(0.5 if r["run"]["task"] ==
+                                                                "tishby12" else 0.9)
+
+
+def test_same_results_with_two_jobs_and_dask(quick_serial, tmp_path):
+    spec = load_spec(CONFIG, "quick")
+    run_study(spec, tmp_path / "two", jobs=2, progress=False)
+    assert _by_key(tmp_path / "two") == _by_key(quick_serial)
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        run_study(spec, tmp_path / "dask", client=client, progress=False)
+    assert _by_key(tmp_path / "dask") == _by_key(quick_serial)
+
+
+def test_rerun_skips_verified_and_redoes_corrupt(quick_serial, tmp_path):
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(quick_serial, out)
+    spec = load_spec(CONFIG, "quick")
+    assert run_study(spec, out, progress=False)["skipped"] == 4
+    victim = ResultStore(out).path(spec.runs[1].key)
+    text = open(victim).read()
+    with open(victim, "w") as f:  # a partial write, as a crash of a naive writer leaves
+        f.write(text[: len(text) // 2])
+    other = ResultStore(out).path(spec.runs[2].key)
+    record = json.load(open(other))
+    record["result"]["metrics"]["test_acc"] = 1.0  # tampered: the checksum no longer fits
+    json.dump(record, open(other, "w"))
+    counts = run_study(spec, out, progress=False)
+    assert counts["skipped"] == 2 and counts["done"] == 2
+    assert _by_key(out) == _by_key(quick_serial)
+
+
+def test_killed_runner_loses_and_duplicates_nothing(quick_serial, tmp_path):
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "mi_regimes", "study", "run", CONFIG, "--profile", "quick",
+           "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    runs = out / "runs"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (runs.is_dir() and any(runs.iterdir())):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)  # no chance to clean up
+    proc.wait()
+    finished = len(ResultStore(out).results())
+    assert 1 <= finished < 4, "the kill must land mid-run"
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    counts = json.loads(res.stdout.strip().splitlines()[-1])
+    assert counts["skipped"] == finished and counts["done"] == 4 - finished
+    assert len(os.listdir(runs)) == 4  # no duplicate, no temporary file left
+    assert _by_key(out) == _by_key(quick_serial)
+
+
+def test_a_failed_model_is_recorded_and_the_study_goes_on(tmp_path, monkeypatch):
+    spec = load_spec(CONFIG, "quick")
+    bad = spec.runs[0].as_dict()
+    bad["widths"] = [999, 4]  # the data set has other inputs: fit raises
+    result = run_one((bad, spec.measurement()))
+    assert result["status"] == "failed" and "ValueError" in result["error"]
+    spec.runs[0] = type(spec.runs[0])(**{**spec.runs[0].__dict__, "widths": (999, 4)})
+    counts = run_study(spec, tmp_path / "f", progress=False)
+    assert counts["failed"] == 1 and counts["done"] == 4
+
+
+def test_report_writes_tables_and_figure(quick_serial, tmp_path, capsys):
+    out = tmp_path / "results.md"
+    assert main(["study", "report", str(quick_serial), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "Late compression per task and regulariser" in text and "| tishby12 |" in text
+    assert (tmp_path / "results.png").stat().st_size > 10_000
+    assert main(["study", "report", str(tmp_path / "nothing")]) == 2
+    assert main(["study", "report", str(quick_serial), "--estimator", "nsb"]) == 2
+    assert "no results for mode" in capsys.readouterr().err
+
+
+def test_wilson_interval():
+    lo, hi = wilson(0, 20)
+    assert lo == 0 and 0.15 < hi < 0.17
+    assert all(math.isnan(v) for v in wilson(0, 0))  # no trials, no interval
