@@ -131,8 +131,9 @@ def summarize(results: list[dict], mode: str = "population",
         return {"table": table, "failed": failed}
     chosen = table[(table["mode"] == mode) & (table["estimator"] == estimator)]
     if chosen.empty:
+        have = sorted(set(zip(table["mode"], table["estimator"], strict=True)))
         raise ValueError(f"no results for mode {mode!r} and estimator {estimator!r}; they "
-                         f"have {sorted(set(zip(table['mode'], table['estimator'])))}")
+                         f"have {have}")
     models = model_table(chosen)
     return {"table": chosen, "failed": failed, "models": models,
             "by_task_regulariser": late_shares(chosen, ["task", "regulariser"]),
