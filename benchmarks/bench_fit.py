@@ -47,6 +47,29 @@ def _spin(stop) -> None:  # a busy core: another user's process
         x += 1
 
 
+def time_torch(case: str, epochs: int) -> dict:
+    """Median seconds per epoch of the PyTorch peer (training + evaluation + recording)."""
+    import numpy as np
+    import torch_bnn
+
+    from mi_regimes.bnn import datasets
+
+    name, widths, batch = CASES[case]
+    data = datasets.load(name, rng=0)
+    model, opt = torch_bnn.make(widths, data.n_classes)
+    x, y, xt, yt = torch_bnn.tensors(data)
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    torch_bnn.epoch(model, opt, x, y, xt, yt, batch, rng)
+    warm = time.perf_counter() - start
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        torch_bnn.epoch(model, opt, x, y, xt, yt, batch, rng)
+        times.append(time.perf_counter() - start)
+    return {"epoch_s": statistics.median(times), "compile_s": warm}
+
+
 def time_fit(case: str, epochs: int, threads: int | None, inner: bool) -> dict:
     """Median seconds per epoch of fit (or of its inner loop) on one case."""
     import numpy as np
@@ -100,7 +123,10 @@ def time_fit(case: str, epochs: int, threads: int | None, inner: bool) -> dict:
 
 def _worker(args) -> None:
     case, epochs, threads, inner = args
-    print(json.dumps(time_fit(case, epochs, threads, inner)))
+    if inner == "torch":
+        print(json.dumps(time_torch(case, epochs)))
+    else:
+        print(json.dumps(time_fit(case, epochs, threads, inner)))
 
 
 def run_child(case, epochs, threads, inner) -> subprocess.Popen:
@@ -137,28 +163,35 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=6, help="timed epochs per measurement")
     ap.add_argument("--quick", action="store_true", help="the two small networks only")
     ap.add_argument("--cases", default=None, help="comma-separated case names")
+    ap.add_argument("--conditions", default="quiet,busy,two")
     args = ap.parse_args()
     cases = list(CASES)[:2] if args.quick else list(CASES)
     if args.cases:
         cases = [c for c in CASES if any(k in c for k in args.cases.split(","))]
     try:
-        import torch  # noqa: F401
-        torch_state = "present (not yet wired: see docs/benchmarks.md)"
+        import torch
+
+        torch_state = f"{torch.__version__}, {torch.get_num_threads()} threads"
+        has_torch = True
     except ImportError:
         torch_state = "absent: the PyTorch column is skipped"
+        has_torch = False
     print(f"torch: {torch_state}; cores: {os.cpu_count()}; "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
     print(f"{'case':34s} {'cond':6s} {'inner':>8s} {'fit':>8s} {'fit/inner':>9s} "
-          f"{'fit thr=2':>9s} {'vs quiet':>8s}")
+          f"{'fit thr=2':>9s} {'vs quiet':>8s} {'torch':>8s} {'torch/fit':>9s}")
     for case in cases:
         quiet = None
-        for condition in ("quiet", "busy", "two"):
+        for condition in args.conditions.split(","):
             inner = measure(case, args.epochs, None, True, condition)
             tuned = measure(case, args.epochs, None, False, condition)
             fixed = measure(case, args.epochs, 2, False, condition)
             quiet = quiet or tuned
+            peer = measure(case, args.epochs, None, "torch", condition) if has_torch \
+                else float("nan")
             print(f"{case:34s} {condition:6s} {inner:8.1f} {tuned:8.1f} "
-                  f"{tuned / inner:9.2f} {fixed:9.1f} {tuned / quiet:8.2f}", flush=True)
+                  f"{tuned / inner:9.2f} {fixed:9.1f} {tuned / quiet:8.2f} {peer:8.1f} "
+                  f"{peer / tuned:9.2f}", flush=True)
 
 
 if __name__ == "__main__":

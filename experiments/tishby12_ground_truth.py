@@ -136,10 +136,12 @@ def figure(points: pd.DataFrame, recording, path: str) -> None:
     offsets = {"plugin": -0.12, "miller_madow": 0.0, "nsb": 0.12}
     for (estimator, verdict), g in sub.groupby(["estimator", "verdict"]):
         x = np.log2(g["n"]) + offsets[estimator]
-        ax_err.scatter(x, g["i_xt"] - g["true_i_xt"], s=8, alpha=0.5,
-                       marker=markers.get(verdict, "D"),
+        reliable = verdict == "reliable"  # drawn on top, outlined: the points that promise
+        ax_err.scatter(x, g["i_xt"] - g["true_i_xt"], s=22 if reliable else 8,
+                       alpha=0.9 if reliable else 0.4, marker=markers.get(verdict, "D"),
                        color={"plugin": "C0", "miller_madow": "C1", "nsb": "C2"}[estimator],
-                       label=f"{estimator}, {verdict}")
+                       edgecolor="black" if reliable else "none", linewidth=0.5,
+                       zorder=3 if reliable else 2, label=f"{estimator}, {verdict}")
     ax_err.axhline(0, color="black", lw=0.8)
     ax_err.set_xlabel("log2 N (subset of the training inputs)")
     ax_err.set_ylabel("Î(X;T) - I(X;T) (bits)")

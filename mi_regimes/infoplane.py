@@ -31,7 +31,7 @@ from .bits import as_samples, check_labels
 from .counting import row_codes
 from .estimators import estimate_counts, get_estimator
 from .information import estimate_from_counts
-from .verdicts import DEFAULT_TOL, classify
+from .verdicts import DEFAULT_TOL, classify, is_saturated
 
 __all__ = ["MODES", "PLANE_COLUMNS", "plane_point", "information_plane", "layer_codes"]
 
@@ -145,9 +145,14 @@ def _point(codes, counts, d, y_codes, y_counts, estimator, mode, n_classes, h_x,
         h_t, h_y, h_ty = (estimate_counts(c, "plugin").value for c in (counts, y_counts, joint))
         i_xt, i_ty = h_t, min(max(h_t + h_y - h_ty, 0.0), h_t, h_y)
         h_x = log2_n
+        # exact either way; a saturated layer is injective on (almost) every sample, and
+        # its value says only that the layer tells the recorded inputs apart
+        saturated = is_saturated(h_t, n)
         row.update(estimator="plugin", i_xt=i_xt, i_ty=i_ty, h_y=h_y, h_x=h_x,
                    i_xt_low=i_xt, i_xt_high=i_xt, i_ty_low=i_ty, i_ty_high=i_ty,
-                   verdict="exact", reason="exact for X uniform over the recorded inputs")
+                   verdict="saturated" if saturated else "exact",
+                   reason=("exact, but saturated: I(X;T) is pinned near log2 N" if saturated
+                           else "exact for X uniform over the recorded inputs"))
     else:
         row.update(_population(counts, y_counts, joint, d, summary, estimator, n_classes,
                                ci, n_boot, rng, tol))

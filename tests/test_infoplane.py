@@ -36,7 +36,11 @@ def test_empirical_point_is_exact_and_bounded():
     t = rng.integers(0, 2, size=(300, 30))  # 300 distinct rows: injective on the sample
     y = rng.integers(0, 2, size=300)
     p = infoplane.plane_point(t, y, mode="empirical")
-    assert p["i_xt"] == pytest.approx(math.log2(300)) and p["verdict"] == "exact"
+    # exact, and flagged: injective on the sample, so pinned at log2 N
+    assert p["i_xt"] == pytest.approx(math.log2(300)) and p["verdict"] == "saturated"
+    assert "exact" in p["reason"]
+    narrow = infoplane.plane_point(t[:, :3], y, mode="empirical")
+    assert narrow["verdict"] == "exact" and narrow["i_xt_low"] == narrow["i_xt_high"]
     assert p["i_ty"] == pytest.approx(mr.entropy(y)) and p["in_bounds"]
     assert p["i_xt_low"] == p["i_xt_high"] == p["i_xt"]  # exact: no error bars
     assert p["saturation"] == pytest.approx(1.0)

@@ -22,13 +22,15 @@ def _draw_layer(ax, traj, colour, cmap, norm, show_bars: bool) -> None:
         if not p["in_bounds"]:  # an impossible value: shown as such, never as a point
             ax.scatter(p["i_xt"], p["i_ty"], marker="+", s=90, color="red", lw=2, zorder=4)
             continue
-        if show_bars and np.isfinite(p["i_xt_low"]):
+        # a saturated point's interval is all of [0, D]: its X marker says it
+        if show_bars and np.isfinite(p["i_xt_low"]) and p["verdict"] != "saturated":
             ax.errorbar(p["i_xt"], p["i_ty"],
                         xerr=[[max(p["i_xt"] - p["i_xt_low"], 0)],
                               [max(p["i_xt_high"] - p["i_xt"], 0)]],
                         yerr=[[max(p["i_ty"] - p["i_ty_low"], 0)],
                               [max(p["i_ty_high"] - p["i_ty"], 0)]],
-                        color=c, lw=0.6, alpha=0.5, zorder=2)
+                        color=c, lw=0.6, alpha=0.5 if p["verdict"] == "reliable" else 0.2,
+                        zorder=2)
         marker, filled = VERDICT_MARKERS.get(p["verdict"], ("o", False))
         ax.scatter(p["i_xt"], p["i_ty"], marker=marker, s=34, linewidth=1.1, zorder=3,
                    facecolor=c if filled else "white", edgecolor=c)
@@ -80,8 +82,14 @@ def information_plane_figure(plane, compression=None, title: str | None = None):
     ax.axvline(log2_n, color="magenta", ls=":", lw=1.5)
     ax.set_xlabel("I(X;T)  [bits]")
     ax.set_ylabel("I(T;Y)  [bits]")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
+    # the view holds every point and the log2 N line; intervals that run further (to D,
+    # for a saturated layer) are cut at the edge rather than squeezing the points
+    shown = plane[plane["in_bounds"]]
+    x_top = max(float(plane["i_xt"].max()), log2_n) * 1.08 + 0.1
+    y_top = max(float(shown["i_ty"].max()) if len(shown) else 0.0,
+                float(plane["h_y"].max())) * 1.08 + 0.05
+    ax.set_xlim(0, x_top)
+    ax.set_ylim(0, y_top)
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01,
                  shrink=0.85).set_label("epoch + 1 (log scale)")
     handles = [Line2D([], [], marker=m, ls="", color="0.3",
@@ -98,6 +106,11 @@ def information_plane_figure(plane, compression=None, title: str | None = None):
         for axis, column in zip(panels[:2], ("i_xt", "i_ty"), strict=True):
             sns.lineplot(x=x.to_numpy(), y=traj[column].to_numpy(), ax=axis, color=colour,
                          marker="o", markersize=3, label=f"L{layer}")
+            if mode == "population":  # the intervals as a band (saturated: none)
+                ok = (traj["verdict"] != "saturated").to_numpy()
+                axis.fill_between(x.to_numpy(), traj[f"{column}_low"].where(ok),
+                                  traj[f"{column}_high"].where(ok), color=colour,
+                                  alpha=0.12, lw=0)
         if compression is not None:
             found = compression[compression["layer"] == layer]
             if len(found) and found["late"].iloc[0] is not None and bool(found["late"].iloc[0]):

@@ -1,0 +1,134 @@
+"""What a fit costs beyond its epochs: forward-only work, the recording, memory, accuracy.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_fit_extras.py
+
+1. Forward-only (evaluation, recording, predict) on wide layers: ``BinaryMLP.infer`` on the
+   training inputs vs the PyTorch peer's eval forward (benchmarks/torch_bnn.py), median of
+   repeats, when torch is installed.
+2. Recording overhead: a 300-epoch tishby12 fit with a 100-snapshot Recorder vs none.
+3. Recording size: mnist5k 784-1024x3 over 100 snapshots of the training inputs (bits).
+4. Peak memory of a fit (max RSS of a fresh process), and that it does not grow per epoch.
+5. Test accuracy at equal epochs and settings, ours vs the PyTorch peer (small networks).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from mi_regimes.bnn import BinaryMLP, Recorder, datasets, fit  # noqa: E402
+
+try:
+    import torch_bnn
+except ImportError:
+    torch_bnn = None
+
+
+def median_time(fn, repeats=9):
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def forward_only() -> None:
+    print("1. forward-only over the training inputs (eval mode, every binary layer kept)")
+    for name, widths in (("digits", [64, 1024, 1024]), ("mnist5k", [784, 1024, 1024, 1024])):
+        data = datasets.load(name, rng=0)
+        model = BinaryMLP(widths, n_classes=data.n_classes, rng=0)
+        x = model.check_inputs(data.x_train)
+        ours = median_time(lambda m=model, x=x: m.infer(x))
+        line = f"  {name} {'-'.join(map(str, widths))} N={x.shape[0]}: ours {ours * 1e3:8.1f} ms"
+        if torch_bnn is not None:
+            peer, _ = torch_bnn.make(widths, data.n_classes)
+            xt = torch_bnn.tensors(data)[0]
+            theirs = median_time(lambda p=peer, xt=xt: torch_bnn.forward_only(p, xt))
+            line += f"   torch {theirs * 1e3:8.1f} ms   ratio {theirs / ours:5.2f}x (target >= 3x)"
+        print(line, flush=True)
+
+
+def recording_overhead() -> None:
+    print("2. recording overhead, tishby12 12-10-7-5-4, 300 epochs, batch 256")
+    data = datasets.load("tishby12", rng=0)
+    out = {}
+    for label, record in (("no recording", None), ("100 snapshots", "yes")):
+        times = []
+        for rep in range(3):
+            model = BinaryMLP([12, 10, 7, 5, 4], n_classes=2, rng=rep)
+            start = time.perf_counter()
+            fit(model, data, 300, 256, rng=rep,
+                record=Recorder(n_snapshots=100) if record else None)
+            times.append(time.perf_counter() - start)
+        out[label] = statistics.median(times)
+        print(f"  {label:14s} {out[label]:6.2f} s (median of 3)", flush=True)
+    print(f"  overhead {100 * (out['100 snapshots'] / out['no recording'] - 1):+.1f} % "
+          "(target <= 20 %)")
+
+
+def recording_size() -> None:
+    print("3. recording size, mnist5k 784-1024x3, 100 snapshots of the training inputs")
+    n = datasets.load("mnist5k", rng=0).y_train.size
+    words = 3 * ((1024 + 63) // 64)
+    raw = 100 * n * words * 8
+    print(f"  N = {n}: {raw / 2**20:.1f} MiB packed (bits); as bytes it would be "
+          f"{raw * 8 / 2**20:.0f} MiB, as float32 {raw * 32 / 2**20:.0f} MiB")
+
+
+def memory() -> None:
+    print("4. peak memory of a fit (fresh process, max RSS)")
+    code = ("import resource, json, sys; from mi_regimes.bnn import *; "
+            "d = datasets.load(sys.argv[1], rng=0); w = json.loads(sys.argv[2]); "
+            "m = BinaryMLP(w, n_classes=d.n_classes, rng=0); "
+            "fit(m, d, int(sys.argv[3]), 128, record=Recorder(n_snapshots=5)); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    for name, widths in (("mnist5k", [784, 1024, 1024, 1024]),):
+        rss = {}
+        for epochs in (2, 6):
+            res = subprocess.run([sys.executable, "-c", code, name, json.dumps(widths),
+                                  str(epochs)], capture_output=True, text=True, check=True)
+            rss[epochs] = int(res.stdout.strip().splitlines()[-1]) / 1024
+        print(f"  {name} {'-'.join(map(str, widths))}: {rss[2]:.0f} MiB after 2 epochs, "
+              f"{rss[6]:.0f} MiB after 6 (5 snapshots each)")
+
+
+def accuracy() -> None:
+    if torch_bnn is None:
+        print("5. accuracy vs torch: skipped (torch absent)")
+        return
+    print("5. test accuracy at equal epochs and settings (Adam 0.01, same widths and batch)")
+    for name, widths, batch, epochs in (("tishby12", [12, 10, 7, 5, 4], 256, 100),
+                                        ("digits", [64, 256, 256], 64, 30)):
+        data = datasets.load(name, rng=0)
+        model = BinaryMLP(widths, n_classes=data.n_classes, rng=0)
+        start = time.perf_counter()
+        ours = fit(model, data, epochs, batch, 1e-2, rng=0, lr_schedule="constant").test_acc[-1]
+        t_ours = time.perf_counter() - start
+        peer, opt = torch_bnn.make(widths, data.n_classes)
+        x, y, xt, yt = torch_bnn.tensors(data)
+        rng = np.random.default_rng(0)
+        start = time.perf_counter()
+        for _ in range(epochs):
+            theirs = torch_bnn.epoch(peer, opt, x, y, xt, yt, batch, rng)
+        t_theirs = time.perf_counter() - start
+        print(f"  {name} {'-'.join(map(str, widths))} b{batch}, {epochs} epochs: ours "
+              f"{ours:.3f} in {t_ours:.1f} s, torch {theirs:.3f} in {t_theirs:.1f} s "
+              f"({t_theirs / t_ours:.1f}x)", flush=True)
+
+
+if __name__ == "__main__":
+    forward_only()
+    recording_overhead()
+    recording_size()
+    memory()
+    accuracy()
