@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-from mi_regimes.bnn import BinaryMLP, Recorder, datasets, fit
+from mi_regimes.bnn import BinaryMLP, Recorder, datasets, fit, products
 from mi_regimes.bnn.products import matmul, single_blas
 from mi_regimes.bnn.threads import RECHECK, SMALL_WORK, ThreadTuner, thread_budget, use_threads
 
@@ -59,7 +59,9 @@ def test_use_threads_restores_and_blas_is_single_inside_the_model():
 
 
 @pytest.mark.parametrize("shape", [(4096, 64, 1024), (300, 2000, 17), (3, 5, 7)])
-def test_split_product_equals_numpy_and_ignores_threads(shape):
+@pytest.mark.parametrize("split_work", [1 << 16, 1 << 30])
+def test_split_product_equals_numpy_and_ignores_threads(shape, split_work, monkeypatch):
+    monkeypatch.setattr(products, "SPLIT_WORK", split_work)
     m, k, n = shape
     rng = np.random.default_rng(0)
     a = rng.standard_normal((k, m)).astype(np.float32).T  # a transposed view, as d.T
@@ -72,26 +74,25 @@ def test_split_product_equals_numpy_and_ignores_threads(shape):
     np.testing.assert_allclose(results[0], a @ b, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("threads", [1, 2, None])
-def test_fit_results_do_not_depend_on_threads(threads, digits_wide_reference):
-    # wide enough that the parallel kernels and multi-threaded BLAS run (with 2 threads)
+def _wide_fit(threads):
     data = datasets.load("digits", rng=0)
     model = BinaryMLP([64, 1024, 1024], n_classes=10, rng=0)
-    history = fit(model, data, 2, 256, rng=0, record=Recorder(epochs=[0, 2]),
-                  threads=threads)
-    params, layers, loss = digits_wide_reference
-    for k, v in model.params.items():
-        assert np.array_equal(v, params[k]), k
-    last = history.recording.sets["train"].snapshots[-1]
-    assert all(np.array_equal(a.words, b.words) for a, b in zip(last, layers, strict=True))
-    assert history.train_loss == loss
-
-
-@pytest.fixture(scope="module")
-def digits_wide_reference():
-    data = datasets.load("digits", rng=0)
-    model = BinaryMLP([64, 1024, 1024], n_classes=10, rng=0)
-    with use_threads(1):
-        history = fit(model, data, 2, 256, rng=0, record=Recorder(epochs=[0, 2]), threads=1)
+    history = fit(model, data, 2, 256, rng=0, record=Recorder(epochs=[0, 2]), threads=threads)
     return ({k: v.copy() for k, v in model.params.items()},
             history.recording.sets["train"].snapshots[-1], history.train_loss)
+
+
+@pytest.mark.parametrize("split_work", [1 << 16, None])
+def test_fit_results_do_not_depend_on_threads(split_work, monkeypatch):
+    # wide enough that the parallel XNOR kernels run with 2 threads; with a small
+    # SPLIT_WORK every float product is cut into blocks spread over the threads too
+    if split_work is not None:
+        monkeypatch.setattr(products, "SPLIT_WORK", split_work)
+    params, layers, loss = _wide_fit(1)
+    for threads in (2, None):
+        other_params, other_layers, other_loss = _wide_fit(threads)
+        for k, v in other_params.items():
+            assert np.array_equal(v, params[k]), (threads, k)
+        assert all(np.array_equal(a.words, b.words)
+                   for a, b in zip(other_layers, layers, strict=True))
+        assert other_loss == loss

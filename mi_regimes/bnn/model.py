@@ -30,6 +30,7 @@ from .ops import (
     output_logits,
     sign_weights,
     softmax_xent,
+    xent_and_hits,
 )
 from .products import matmul, single_blas
 
@@ -412,8 +413,9 @@ class BinaryMLP:
 
 def loss_and_accuracy(logits: np.ndarray, y) -> tuple[float, float]:
     """Mean softmax cross-entropy and accuracy of ``logits`` against labels ``y``."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    y = np.asarray(y, dtype=np.int64)
-    return float(-log_probs[np.arange(y.size), y].mean()), float(
-        np.mean(np.argmax(logits, axis=1) == y))
+    y = np.ascontiguousarray(y, dtype=np.int64)
+    if y.shape != (logits.shape[0],) or (y.size and (y.min() < 0 or y.max() >= logits.shape[1])):
+        raise ValueError(f"y: expected {logits.shape[0]} labels in [0, {logits.shape[1]}), got "
+                         f"shape {y.shape}")
+    loss, hits = xent_and_hits(np.ascontiguousarray(logits), y)  # one pass, no temporaries
+    return loss / y.size, hits / y.size

@@ -17,7 +17,7 @@ import numpy as np
 
 from .kernels import pack_row_bits
 
-__all__ = ["sign_weights", "bn_sign_forward", "bn_sign_backward", "output_logits",
+__all__ = ["xent_and_hits", "sign_weights", "bn_sign_forward", "bn_sign_backward", "output_logits",
            "softmax_xent",
            "adam_update", "adam_update_flat", "mask_weight_grad"]
 
@@ -130,6 +130,28 @@ def output_logits(a, w, bias, logits):
             for t in range(k):
                 s += a[i, t] * w[o, t]
             logits[i, o] = s + bias[o]
+
+
+@nb.njit(cache=True, error_model="numpy")
+def xent_and_hits(logits, y):
+    """Summed cross-entropy (float64, stable in log space) and the number of rows whose
+    first largest logit is at the label (``np.argmax``'s tie rule)."""
+    b, c = logits.shape
+    loss = 0.0
+    hits = 0
+    for i in range(b):
+        top = logits[i, 0]
+        best = 0
+        for k in range(1, c):
+            if logits[i, k] > top:
+                top = logits[i, k]
+                best = k
+        s = 0.0
+        for k in range(c):
+            s += math.exp(float(logits[i, k]) - float(top))
+        loss -= float(logits[i, y[i]]) - float(top) - math.log(s)
+        hits += best == y[i]
+    return loss, hits
 
 
 @nb.njit(cache=True, error_model="numpy")

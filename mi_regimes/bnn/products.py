@@ -22,8 +22,11 @@ __all__ = ["BLOCKS", "SPLIT_WORK", "matmul", "single_blas"]
 
 #: Row blocks of a split product (fixed: the partition must not depend on the threads).
 BLOCKS = 8
-#: Multiply-adds from which a product is split into blocks.
-SPLIT_WORK = 1 << 22
+#: Multiply-adds from which a product is split into blocks. Measured on the 2-core
+#: machine (AVX2): splitting slowed a digits 64-256-256 epoch from 13.7 to 17.6 ms (one
+#: thread) and 22.3 ms (two), and 64-1024-1024 at batch 256 from 106 to 119-143 ms, so only
+#: products far beyond a BNN layer's (e.g. 4096 x 4096 at batch 1024) are split.
+SPLIT_WORK = 1 << 30
 
 _CONTROLLER = None
 
