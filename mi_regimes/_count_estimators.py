@@ -152,6 +152,24 @@ def _nsb(c: np.ndarray, opts: Options) -> CountEstimate:
     return CountEstimate(mean, sd, (max(low, 0.0), min(high, math.log(k))))
 
 
+def _jvhw(c: np.ndarray, opts: Options) -> CountEstimate:
+    from ._undersampled import jvhw_nats
+
+    value = jvhw_nats(*profile_of(c))
+    if opts.alphabet_size is not None:  # the small-count constants can overshoot log K
+        value = min(value, math.log(opts.alphabet_size))
+    return CountEstimate(value)
+
+
+def _unseen(c: np.ndarray, opts: Options) -> CountEstimate:
+    from ._undersampled import unseen_nats
+
+    value = unseen_nats(*profile_of(c))
+    if opts.alphabet_size is not None:  # a histogram cannot beat the uniform law on K
+        value = min(value, math.log(opts.alphabet_size))
+    return CountEstimate(value)
+
+
 def _normal_interval(value: float, sd: float, level: float) -> tuple[float, float]:
     """value ± z·sd at the two-sided ``level`` (jackknife; NSB posterior, normal form)."""
     z = float(special.ndtri(0.5 + level / 2))
@@ -170,4 +188,6 @@ IMPLEMENTATIONS = {
     "nsb": _nsb,
     "chao_shen": _chao_shen,
     "grassberger": _grassberger,
+    "jvhw": _jvhw,
+    "unseen": _unseen,
 }

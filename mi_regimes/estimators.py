@@ -20,6 +20,7 @@ from ._validation import check_alphabet_size
 
 __all__ = [
     "ESTIMATORS",
+    "USES_ALPHABET",
     "CountEstimate",
     "estimate_counts",
     "get_estimator",
@@ -30,6 +31,8 @@ __all__ = [
     "nsb",
     "chao_shen",
     "grassberger",
+    "jvhw",
+    "unseen",
     "check_counts",
 ]
 
@@ -97,6 +100,8 @@ _REGISTRY: dict[str, Callable[[np.ndarray, Options], CountEstimate]] = IMPLEMENT
 
 #: Names of the available estimators, in order of increasing cost.
 ESTIMATORS: tuple[str, ...] = tuple(_REGISTRY)
+#: Estimators that use the alphabet size K when given (NSB's prior; the others' cap log K).
+USES_ALPHABET: tuple[str, ...] = ("nsb", "jvhw", "unseen")
 
 
 def get_estimator(name: str) -> Callable[..., float]:
@@ -360,3 +365,43 @@ def grassberger(counts, base: float = 2) -> float:
     1.1921
     """
     return estimate_counts(counts, "grassberger", base=base).value
+
+
+def jvhw(counts, base: float = 2, alphabet_size: float | None = None) -> float:
+    """Jiao–Venkat–Han–Weissman (2015) minimax entropy estimator.
+
+    Notes
+    -----
+    Small counts: an unbiased estimate of the best polynomial approximation of -p ln p
+    near 0 (degree ⌈1.2 ln N⌉ <= 14 on [0, ln N / N]); large counts: the bias-corrected
+    plug-in; a linear blend in between. Needs no alphabet size; reliable from N of order
+    K / ln K rather than K. With ``alphabet_size`` the result is capped at log K (the
+    small-count terms can overshoot it). Constants and their measurement in
+    :mod:`mi_regimes._undersampled`.
+
+    Examples
+    --------
+    >>> from mi_regimes.estimators import jvhw
+    >>> round(jvhw([500, 500]), 4)  # well sampled: the bias-corrected plug-in
+    1.0007
+    """
+    return estimate_counts(counts, "jvhw", base=base, alphabet_size=alphabet_size).value
+
+
+def unseen(counts, base: float = 2, alphabet_size: float | None = None) -> float:
+    """Valiant & Valiant's unseen estimator: the entropy of the simplest histogram whose
+    expected fingerprint matches the observed one (two linear programmes, HiGHS).
+
+    Notes
+    -----
+    Runs on the fingerprint (how many states were seen once, twice, ...), so its cost
+    depends on the number of distinct counts, not on N. With ``alphabet_size`` the
+    result is capped at log K.
+
+    Examples
+    --------
+    >>> from mi_regimes.estimators import unseen
+    >>> round(unseen([250, 250, 250, 250]), 3)
+    2.0
+    """
+    return estimate_counts(counts, "unseen", base=base, alphabet_size=alphabet_size).value

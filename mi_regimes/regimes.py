@@ -28,7 +28,7 @@ from ._parallel import map_tasks
 from ._random import as_seed_sequence, generator_for_key, renamed_seed
 from ._validation import check_fraction, check_int
 from .counting import count_words
-from .estimators import ESTIMATORS, estimate_counts
+from .estimators import ESTIMATORS, USES_ALPHABET, estimate_counts
 from .information import widen_interval
 from .sources import FAMILIES, make
 from .theory import (
@@ -122,7 +122,7 @@ def _run_cell(cell: _Cell) -> list[dict]:
             else:
                 res = estimate_counts(
                     counts, e, rng=estimator_rngs[e], n_boot=cell.n_boot, ci=cell.ci,
-                    alphabet_size=alphabet if e == "nsb" else None,
+                    alphabet_size=alphabet if e in USES_ALPHABET else None,
                 )
                 est, ci = res.value, res.ci
             values[e][r] = est

@@ -230,3 +230,88 @@ def bnn_step(params, widths, x, y, *, binarize_input=False, threshold=0.5, eps=1
         grads[f"W{layer}"] = (dpre.T @ a_in) * (np.abs(p[f"W{layer}"]) <= 1)
         da = dpre @ w_sign
     return loss, grads, logits
+
+
+def jvhw(counts) -> float:
+    """JVHW in nats, written plainly: exact rational falling factorials per state."""
+    from fractions import Fraction
+
+    from mi_regimes._undersampled import jvhw_coefficients, jvhw_settings
+
+    c = [int(v) for v in counts if v > 0]
+    n = sum(c)
+    degree, delta = jvhw_settings(n)
+    coef = jvhw_coefficients(degree)
+    total = 0.0
+    for x in c:
+        p = x / n
+        plug = -p * math.log(p) + (1 - p) / (2 * n)
+        blend = min(max(2 * p / delta - 1, 0.0), 1.0)
+        if blend >= 1:
+            total += plug
+            continue
+        poly = coef[0]
+        for k in range(1, min(degree, x) + 1):
+            falling = Fraction(1)
+            for j in range(k):
+                falling *= Fraction(x - j, n - j)
+            poly += coef[k] * float(falling) / delta**k
+        approx = delta * poly - p * math.log(delta)
+        total += max(blend * plug + (1 - blend) * approx, 0.0)
+    return total
+
+
+def unseen(counts) -> float:
+    """Valiant–Valiant unseen entropy in nats: the same two linear programmes, built with
+    plain loops from the fingerprint (a check of the vectorised construction)."""
+    from scipy import optimize
+
+    from mi_regimes._undersampled import UNSEEN_GRID, UNSEEN_SLACK
+
+    c = [int(v) for v in counts if v > 0]
+    n = sum(c)
+    top = max(c)
+    f = [0] * (top + 1)
+    for v in c:
+        f[v] += 1
+    cut = top
+    for i in range(1, top + 1):
+        w = math.ceil(math.sqrt(i))
+        if sum(f[max(1, i - w): min(top, i + w) + 1]) <= 2 * math.sqrt(i):
+            cut = i
+            break
+    last = min(top, cut + 2 * math.ceil(math.sqrt(cut)))
+    seen = [i for i in range(last + 1, top + 1) if f[i] > 0]
+    seen_mass = sum(i * f[i] for i in seen) / n
+    h_seen = sum(f[i] * -(i / n) * math.log(i / n) for i in seen)
+    fitted = f[1:last + 1]
+    rare = 1 - seen_mass
+    if rare <= 1e-12 or sum(fitted) == 0:
+        return h_seen
+    x_min, x_max = 1 / (n * max(10, n)), min(1.0, (last + 1) / n)
+    grid = []
+    x = x_min
+    for _ in range(int(math.log(x_max / x_min) / math.log(UNSEEN_GRID)) + 2):
+        grid.append(x)
+        x *= UNSEEN_GRID
+    rows = []
+    for i in range(1, last + 1):
+        rows.append([math.exp(i * math.log(n * g) - n * g - math.lgamma(i + 1)) for g in grid])
+    j, r = len(grid), len(fitted)
+    a_ub, b_ub = [], []
+    for i in range(r):
+        slack = [0.0] * r
+        slack[i] = -1.0
+        a_ub.append(rows[i] + slack)
+        b_ub.append(fitted[i])
+        a_ub.append([-v for v in rows[i]] + slack)
+        b_ub.append(-fitted[i])
+    cost = [0.0] * j + [1 / math.sqrt(v + 1) for v in fitted]
+    a_eq = [grid + [0.0] * r]
+    first = optimize.linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[rare],
+                             bounds=(0, None), method="highs")
+    second = optimize.linprog([1.0] * j + [0.0] * r, A_ub=a_ub + [cost],
+                              b_ub=b_ub + [first.fun + UNSEEN_SLACK], A_eq=a_eq,
+                              b_eq=[rare], bounds=(0, None), method="highs")
+    h = (second if second.success else first).x[:j]
+    return max(0.0, h_seen + sum(hj * -g * math.log(g) for hj, g in zip(h, grid, strict=True)))

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mi_regimes as mr
-from mi_regimes.estimators import estimate_counts
+from mi_regimes.estimators import USES_ALPHABET, estimate_counts
 from mi_regimes.infoplane import plane_point
 from mi_regimes.verdicts import assess
 
@@ -230,11 +230,16 @@ def _naive_estimate(counts, estimator: str, d: int | None) -> float:
     """The estimator on counts from tests/naive.py, in bits (references where they exist)."""
     plain = {"plugin": naive.plugin, "miller_madow": naive.miller_madow,
              "jackknife": naive.jackknife, "chao_shen": naive.chao_shen,
-             "grassberger": naive.grassberger}
-    if estimator in plain:
-        return plain[estimator](counts) / math.log(2)
-    # bootstrap (random) and nsb (needs no enumeration here): the same counts, fixed options
+             "grassberger": naive.grassberger, "jvhw": naive.jvhw}
     k = None if d is None else 2**d
+    if estimator in plain:
+        value = plain[estimator](counts)
+        if estimator == "jvhw" and k is not None:  # capped at log K when K is known
+            value = min(value, math.log(k))
+        return value / math.log(2)
+    if estimator == "unseen":
+        return min(naive.unseen(counts), math.inf if k is None else math.log(k)) / math.log(2)
+    # bootstrap (random) and nsb (needs no enumeration here): the same counts, fixed options
     return estimate_counts(np.sort(counts), estimator, rng=11, alphabet_size=k).value
 
 
@@ -251,7 +256,7 @@ def test_every_width_and_estimator_against_naive(d, estimator):
     h_y = _naive_estimate(naive.counts_of_rows(labels[:, None]), estimator, None)
     h_ty = _naive_estimate(_joint(rows, labels), estimator, d)
     assert mr.entropy(rows, estimator, **opts) == pytest.approx(h_t, abs=1e-9)
-    if estimator in ("bootstrap", "nsb"):
+    if estimator in ("bootstrap", *USES_ALPHABET):
         return  # their joint terms use their own alphabets and streams: checked below
     assert mr.conditional_entropy(rows, labels, estimator) == pytest.approx(h_ty - h_y,
                                                                           abs=1e-9)
