@@ -1,4 +1,4 @@
-"""How far do JVHW and the unseen estimator push the reliable region? (issue 15)
+"""How far do JVHW, the unseen estimator and PYM push the reliable region? (issue 15)
 
 For iid Bernoulli(½) rows (H = D bits) and a Zipf-like source on D bits (dyadic_zipf,
 s = 1: exact pmf groups, so H is exact), a Monte Carlo grid over N = 2^6..2^18 and
@@ -25,7 +25,7 @@ from mi_regimes._io import write_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOCS = os.path.join(HERE, os.pardir, "docs")
-ESTIMATORS = ("plugin", "miller_madow", "nsb", "jvhw", "unseen")
+ESTIMATORS = ("plugin", "miller_madow", "nsb", "jvhw", "unseen", "pym")
 SOURCES = (("bernoulli", {"p": 0.5}, "iid Bernoulli(1/2): H = D"),
            ("dyadic_zipf", {"s": 1.0}, "Zipf-like (dyadic_zipf, s = 1)"))
 N_VALUES = [2**k for k in range(6, 19, 2)]
@@ -67,7 +67,7 @@ def main() -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
     styles = {"plugin": ("k", "o"), "miller_madow": ("C1", "s"), "nsb": ("C2", "^"),
-              "jvhw": ("C3", "D"), "unseen": ("C4", "v")}
+              "jvhw": ("C3", "D"), "unseen": ("C4", "v"), "pym": ("C5", "P")}
     for ax, (label, b) in zip(axes, bounds.items(), strict=True):
         for est in ESTIMATORS:
             e = b[b["estimator"] == est].sort_values("n")

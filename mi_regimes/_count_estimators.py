@@ -170,6 +170,15 @@ def _unseen(c: np.ndarray, opts: Options) -> CountEstimate:
     return CountEstimate(value)
 
 
+def _pym(c: np.ndarray, opts: Options) -> CountEstimate:
+    from ._pym import pym_nats
+
+    value, _ = pym_nats(*profile_of(c), alphabet_size=opts.alphabet_size)
+    if opts.alphabet_size is not None:
+        value = min(value, math.log(opts.alphabet_size))
+    return CountEstimate(value)
+
+
 def _normal_interval(value: float, sd: float, level: float) -> tuple[float, float]:
     """value ± z·sd at the two-sided ``level`` (jackknife; NSB posterior, normal form)."""
     z = float(special.ndtri(0.5 + level / 2))
@@ -190,4 +199,5 @@ IMPLEMENTATIONS = {
     "grassberger": _grassberger,
     "jvhw": _jvhw,
     "unseen": _unseen,
+    "pym": _pym,
 }

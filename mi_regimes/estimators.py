@@ -33,6 +33,7 @@ __all__ = [
     "grassberger",
     "jvhw",
     "unseen",
+    "pym",
     "check_counts",
 ]
 
@@ -101,7 +102,7 @@ _REGISTRY: dict[str, Callable[[np.ndarray, Options], CountEstimate]] = IMPLEMENT
 #: Names of the available estimators, in order of increasing cost.
 ESTIMATORS: tuple[str, ...] = tuple(_REGISTRY)
 #: Estimators that use the alphabet size K when given (NSB's prior; the others' cap log K).
-USES_ALPHABET: tuple[str, ...] = ("nsb", "jvhw", "unseen")
+USES_ALPHABET: tuple[str, ...] = ("nsb", "jvhw", "unseen", "pym")
 
 
 def get_estimator(name: str) -> Callable[..., float]:
@@ -405,3 +406,24 @@ def unseen(counts, base: float = 2, alphabet_size: float | None = None) -> float
     2.0
     """
     return estimate_counts(counts, "unseen", base=base, alphabet_size=alphabet_size).value
+
+
+def pym(counts, base: float = 2, alphabet_size: float | None = None) -> float:
+    """Pitman–Yor mixture (PYM) posterior mean entropy (Archer, Park & Pillow 2014).
+
+    Notes
+    -----
+    Bayesian, like NSB, but over countable alphabets: a mixture of Pitman–Yor priors
+    whose prior mean entropy is spread uniformly, so heavy (power-law) tails are
+    expected rather than ruled out. On bounded supports it tends to overshoot (it
+    expects more unseen states than there are); with ``alphabet_size`` the prior mean
+    entropy is bounded by log K and the result capped there. Details in
+    :mod:`mi_regimes._pym`.
+
+    Examples
+    --------
+    >>> from mi_regimes.estimators import pym
+    >>> 1.9 < pym([250, 250, 250, 250]) < 2.1
+    True
+    """
+    return estimate_counts(counts, "pym", base=base, alphabet_size=alphabet_size).value

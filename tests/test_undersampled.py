@@ -109,3 +109,84 @@ def test_rows_and_mutual_information_accept_them(rng):
     for name in ("jvhw", "unseen"):
         assert 7.5 < mr.entropy(t, name) <= 8.0 + 1e-9
         assert 0.8 < mr.mutual_information(t, y, name) < 1.2
+
+
+# ------------------------------------------------------------------ PYM
+
+def test_pym_closed_form_at_the_dirichlet_limit():
+    # d = 0, α -> 0: the posterior is Dirichlet(n) on the seen states, whose mean entropy
+    # is ψ(N + 1) - Σ (n_i/N) ψ(n_i + 1)
+    from scipy.special import digamma
+
+    from mi_regimes._pym import py_posterior_mean
+
+    counts = np.array([5, 3, 2])
+    expected = digamma(11) - np.sum(counts / 10 * digamma(counts + 1))
+    got = py_posterior_mean(counts, np.ones(3), 0.0, 1e-12)
+    assert float(got) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("d,alpha", [(0.3, 2.0), (0.7, 0.5), (0.05, 20.0)])
+def test_pym_posterior_mean_matches_sampling_the_posterior(d, alpha):
+    # the posterior: Dirichlet(n_i - d, α + K d) on the seen states and the unseen mass,
+    # which a PY(d, α + K d) process splits (stick breaking); after J sticks the rest r
+    # is a PY(d, θ + J d) process scaled by r, whose entropy has the prior mean
+    # ψ(θ + J d + 1) - ψ(1 - d): added in expectation, so the truncation is exact
+    from scipy.special import digamma
+
+    from mi_regimes._pym import py_posterior_mean
+
+    counts = np.array([6, 3, 1, 1])
+    rng = np.random.default_rng(1)
+    theta = alpha + counts.size * d
+    draws = []
+    for _ in range(4000):
+        w = rng.dirichlet(np.append(counts - d, theta))
+        j = np.arange(1, 301)
+        v = rng.beta(1 - d, theta + j * d)
+        left = np.cumprod(1 - v)
+        sticks = v * np.concatenate([[1.0], left[:-1]])
+        p = np.concatenate([w[:-1], w[-1] * sticks])
+        p = p[p > 0]
+        r = w[-1] * left[-1]
+        rest = (-r * np.log(r) if r > 0 else 0.0) + r * (
+            digamma(theta + j.size * d + 1) - digamma(1 - d))
+        draws.append(-np.sum(p * np.log(p)) + rest)
+    draws = np.array(draws)
+    expected = float(py_posterior_mean(counts, np.ones(4), d, alpha))
+    assert abs(draws.mean() - expected) <= 4 * draws.std() / math.sqrt(draws.size) + 2e-3
+
+
+def test_pym_evidence_matches_the_chinese_restaurant():
+    from mi_regimes._pym import py_log_evidence
+
+    sequence = [0, 0, 1, 0, 2, 1, 0, 3, 3, 0]
+    counts = np.bincount(sequence)
+    values, mult = np.unique(counts, return_counts=True)
+    pairs = [(0.2, 1.0), (0.6, 0.3), (0.05, 40.0), (0.5, 1e12)]
+    ours = [float(py_log_evidence(values, mult, d, a)) for d, a in pairs]
+    crp = [naive.crp_log_probability(sequence, d, a) for d, a in pairs]
+    # equal up to one constant (the count of sequences with these counts)
+    assert np.allclose(np.diff(ours), np.diff(crp), atol=1e-8)
+
+
+@settings(deadline=None, max_examples=8)
+@given(st.lists(st.integers(1, 30), min_size=2, max_size=12), st.sampled_from([None, 64]))
+def test_pym_matches_brute_force_integration(counts, k):
+    from mi_regimes._pym import H_MAX_NATS
+
+    h_max = H_MAX_NATS if k is None else math.log(k)
+    if k is not None and len(counts) > k:
+        return
+    got = estimate_counts(counts, "pym", base=math.e, alphabet_size=k).value
+    want = min(naive.pym(counts, h_max, 400, 6000), h_max)
+    assert got == pytest.approx(want, abs=3e-3, rel=1e-3)
+
+
+def test_pym_on_a_heavy_tail_beats_the_plugin():
+    table = regimes.run_grid("dyadic_zipf", {"s": 1.5}, n_values=[1024], d_values=[24],
+                             estimators=("plugin", "pym"), reps=30, rng=2)
+    truth = table["h_true"].iloc[0]
+    err = {e: abs(table[table["estimator"] == e]["mean"].iloc[0] - truth) / truth
+           for e in ("plugin", "pym")}
+    assert err["pym"] < 0.5 * err["plugin"], err
