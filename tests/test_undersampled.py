@@ -40,7 +40,7 @@ def test_polynomial_is_a_best_uniform_approximation(degree):
 
 
 def test_settings_scale_with_log_n():
-    assert jvhw_settings(10**6) == (14, pytest.approx(math.log(10**6) / 10**6))
+    assert jvhw_settings(10**6) == (14, pytest.approx(2 * math.log(10**6) / 10**6))
     assert jvhw_settings(100)[0] == math.ceil(1.2 * math.log(100))
 
 
