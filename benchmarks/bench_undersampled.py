@@ -6,6 +6,7 @@
 words; few: Bernoulli(0.1) rows; almost none: Bernoulli(½) rows). The rows are counted once
 (packing and hashing, shared by every estimator), then each estimator runs on the counts.
 Target (issue 15): counting + estimator within 10x counting + plug-in. Medians of 7.
+JVHW, unseen and PYM all run on the count profile (distinct counts), not on N.
 """
 
 from __future__ import annotations
@@ -38,17 +39,19 @@ def main() -> None:
              "bernoulli(32, 0.1)": sources.bernoulli(32, 0.1),
              "bernoulli(32, 0.5)": sources.bernoulli(32, 0.5)}
     print(f"{'source':26s} {'K_obs':>8s} {'distinct counts':>15s} {'count ms':>9s} "
-          f"{'plugin':>8s} {'jvhw':>8s} {'unseen':>8s} {'jvhw x':>7s} {'unseen x':>8s}")
+          f"{'plugin':>8s} {'jvhw':>8s} {'unseen':>8s} {'pym':>8s} {'jvhw x':>7s} "
+          f"{'unseen x':>8s} {'pym x':>6s}")
     for name, source in cases.items():
         rows = source.sample(N, rng)
         counts = count_rows(rows)
         t_count = median(lambda r=rows: count_rows(r))
         t = {e: median(lambda e=e, c=counts: estimate_counts(c, e, alphabet_size=2.0**32))
-             for e in ("plugin", "jvhw", "unseen")}
+             for e in ("plugin", "jvhw", "unseen", "pym")}
         base = t_count + t["plugin"]
         print(f"{name:26s} {counts.size:8d} {np.unique(counts).size:15d} {t_count * 1e3:9.1f} "
               f"{t['plugin'] * 1e3:8.2f} {t['jvhw'] * 1e3:8.2f} {t['unseen'] * 1e3:8.2f} "
-              f"{(t_count + t['jvhw']) / base:7.2f} {(t_count + t['unseen']) / base:8.2f}",
+              f"{t['pym'] * 1e3:8.2f} {(t_count + t['jvhw']) / base:7.2f} "
+              f"{(t_count + t['unseen']) / base:8.2f} {(t_count + t['pym']) / base:6.2f}",
               flush=True)
 
 
