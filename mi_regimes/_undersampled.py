@@ -32,10 +32,11 @@ their 2013 practical version). From the fingerprint F_i (the number of states se
 i times): states seen often (count above a cut where the fingerprint is dense) are taken
 as seen; the rest of the distribution is a histogram h_j >= 0 on a geometric grid of
 probabilities x_j (ratio ``UNSEEN_GRID`` = 1.2: against 1.05, the relative bias on ten
-Bernoulli and dyadic-Zipf cells moved by at most 0.001 and the LPs ran 2.2x faster) whose expected fingerprint Σ_j h_j·Poi(N x_j, i)
-best matches F_i (first LP: least weighted absolute error, weights 1/sqrt(F_i + 1)); the
-second LP keeps the simplest histogram (least support) whose error is within
-``UNSEEN_SLACK`` of the best. The entropy is that of the histogram plus the seen part.
+Bernoulli and dyadic-Zipf cells moved by at most 0.001 and the LPs ran 2.2x faster) whose
+expected fingerprint Σ_j h_j·Poi(N x_j, i) best matches F_i (first LP: least weighted
+absolute error, weights 1/sqrt(F_i + 1)); the second LP keeps the simplest histogram
+(least support) whose error is within ``UNSEEN_SLACK`` of the best. The entropy is that
+of the histogram plus the seen part.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from mi_regimes.cli import main
@@ -152,3 +153,55 @@ def test_wilson_interval():
     lo, hi = wilson(0, 20)
     assert lo == 0 and 0.15 < hi < 0.17
     assert all(math.isnan(v) for v in wilson(0, 0))  # no trials, no interval
+
+
+def _fixture_results(rho: float, n_runs: int = 60, seed: int = 0) -> list[dict]:
+    """Synthetic stored runs: per run two assessable layers; the largest late drop and the
+    gap correlate with strength ``rho`` (0: independent)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n_runs):
+        drop = float(rng.exponential(0.5)) if rng.random() < 0.7 else 0.0
+        gap = rho * drop + (1 - abs(rho)) * float(rng.normal(0, 0.3))
+        task = ("a", "b")[i % 2]
+        comp = []
+        for layer in (1, 2):
+            late = layer == 1 and drop > 0
+            comp.append({"mode": "population", "estimator": "miller_madow", "layer": layer,
+                         "assessable": True, "late": late, "drop_bits": drop if late else 0.0,
+                         "relative_drop": drop / 4 if late else 0.0, "p_value": 0.01,
+                         "reason": "x", "fit_end_epoch": 3})
+        out.append({"key": f"k{i}", "status": "ok",
+                    "run": {"task": task, "widths": [8, 6, 4], "regulariser": "none",
+                            "replicate": i},
+                    "metrics": {"test_acc": 0.9 - gap / 10, "train_acc": 0.9, "gap": gap},
+                    "compression": comp, "planes": []})
+    return out
+
+
+def _association(results, **kw):
+    from mi_regimes.study.analysis import association, compression_table, model_table
+
+    return association(model_table(compression_table(results)), n_boot=200, n_perm=300,
+                       **kw)
+
+
+def test_analysis_finds_a_planted_correlation_and_not_a_null_one():
+    planted = _association(_fixture_results(0.8))
+    pooled = planted[planted["task"] == "pooled"].iloc[0]
+    assert pooled["rho"] > 0.5 and pooled["p_perm"] < 0.01
+    assert (planted[planted["task"] != "pooled"]["p_holm"] < 0.05).all()
+    assert planted.attrs["sign_consistent"]
+    # null: over 12 independent fixture studies the pooled test rejects at 5 % about as
+    # often as it should (binomial: 4 or more of 12 has probability 0.002)
+    rejections = sum(
+        _association(_fixture_results(0.0, seed=s), rng=s).iloc[-1]["p_perm"] < 0.05
+        for s in range(12))
+    assert rejections <= 3
+
+
+def test_holm_and_kappa():
+    from mi_regimes.study.analysis import cohen_kappa, holm
+
+    assert holm([0.01, 0.04, 0.03]).round(2).tolist() == [0.03, 0.06, 0.06]
+    assert cohen_kappa([1, 0, 1, 0], [0, 1, 0, 1]) == -1.0

@@ -1,8 +1,11 @@
-"""The study's report: a Markdown page of tables and one figure."""
+"""The study's report: a Markdown page of tables and three figures."""
 
 from __future__ import annotations
 
 import os
+
+import numpy as np
+import pandas as pd
 
 from .._io import write_text
 from .analysis import summarize
@@ -15,14 +18,14 @@ def _table(df) -> str:
     if df is None or len(df) == 0:
         return "(none)\n"
     cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
     for _, r in df.iterrows():
         lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
                                        for v in r) + " |")
     return "\n".join(lines) + "\n"
 
 
-def _figure(models, path: str) -> None:
+def _scatter(models, path: str) -> None:
     from ..plotting.heatmap import pyplot, save_figure
 
     plt = pyplot()
@@ -33,13 +36,73 @@ def _figure(models, path: str) -> None:
     for ax, task in zip(axes[0], tasks, strict=True):
         m = models[models["task"] == task]
         for reg, g in m.groupby("regulariser"):
-            ax.scatter(g["late_drop_bits"], g["gap"], color=colours[reg], label=reg, s=22,
-                       alpha=0.8, edgecolor="none")
+            jitter = np.random.default_rng(0).normal(0, 0.01, len(g))
+            ax.scatter(g["late_drop_bits"] + jitter, g["gap"], color=colours[reg], label=reg,
+                       s=22, alpha=0.8, edgecolor="none")
         ax.set_title(task)
-        ax.set_xlabel("largest late drop of I(X;T) (bits; 0 = none)")
-        ax.set_ylabel("generalisation gap (train - test accuracy)")
+        ax.set_xlabel("largest late drop of I(X;T) [bits] (0 = none)")
+        ax.set_ylabel("generalisation gap (train − test accuracy)")
         ax.axhline(0, color="grey", lw=0.6)
     axes[0][0].legend(title="regulariser", fontsize=8)
+    fig.suptitle("Late compression against generalisation, one point per model")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def _assessable(table, path: str) -> None:
+    from ..plotting.heatmap import pyplot, save_figure
+
+    plt = pyplot()
+    share = table.groupby(["task", "architecture"])["assessable"].mean().reset_index()
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    labels = [f"{t}\n{a}" for t, a in zip(share["task"], share["architecture"], strict=True)]
+    ax.bar(range(len(share)), share["assessable"], color="C0")
+    ax.set_xticks(range(len(share)), labels, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("share of layers assessable")
+    ax.set_ylim(0, 1)
+    ax.set_title("Layers whose peak and end are trustworthy, per architecture")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def _planes(results, mode: str, estimator: str, path: str) -> None:
+    from ..plotting.heatmap import pyplot, save_figure
+
+    plt = pyplot()
+    chosen = {}
+    for r in results:  # one run per task: no regulariser, first replicate, each architecture
+        run = r["run"]
+        if r.get("status") == "ok" and run["regulariser"] == "none" and run["replicate"] == 0:
+            chosen.setdefault(run["task"], []).append(r)
+    tasks = sorted(chosen)
+    if not tasks:
+        return
+    cols = max(len(v) for v in chosen.values())
+    fig, axes = plt.subplots(len(tasks), cols, figsize=(3.2 * cols, 3.0 * len(tasks)),
+                             squeeze=False)
+    markers = {"reliable": "o", "exact": "o"}
+    for i, task in enumerate(tasks):
+        for j in range(cols):
+            ax = axes[i][j]
+            if j >= len(chosen[task]):
+                ax.axis("off")
+                continue
+            r = chosen[task][j]
+            plane = next(p for p in r["planes"] if p["mode"] == mode and
+                         p["estimator"] == estimator)
+            pts = pd.DataFrame(plane["points"])
+            for layer, traj in pts.groupby("layer"):
+                traj = traj.sort_values("epoch")
+                line = ax.plot(traj["i_xt"], traj["i_ty"], lw=0.8, label=f"L{layer}")[0]
+                ok = traj["verdict"].isin(list(markers))
+                ax.scatter(traj["i_xt"][ok], traj["i_ty"][ok], s=6, color=line.get_color())
+            ax.axvline(np.log2(pts["n"].iloc[0]), color="magenta", ls=":", lw=1)
+            ax.set_title(f"{task} {'-'.join(map(str, r['run']['widths']))}", fontsize=8)
+            ax.set_xlabel("I(X;T) [bits]", fontsize=7)
+            ax.set_ylabel("I(T;Y) [bits]", fontsize=7)
+            ax.tick_params(labelsize=6)
+            ax.legend(fontsize=5)
+    fig.suptitle(f"Planes ({mode} mode, {estimator}): dots = reliable points; dotted = log2 N")
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -53,28 +116,53 @@ def write_report(folder, out: str | None = None, *, mode: str = "population",
                          "mi-regimes study run CONFIG --out DIR first")
     s = summarize(results, mode, estimator)
     out = out or os.path.join(folder, "results.md")
-    png = os.path.splitext(out)[0] + ".png"
+    stem = os.path.splitext(out)[0]
     ok = len(results) - len(s["failed"])
+    seconds = sum(r.get("seconds", 0.0) for r in results)
     text = [f"# Late compression and generalisation ({ok} models)\n",
-            f"Made by `mi-regimes study report {folder}` from {len(results)} stored runs "
-            f"({len(s['failed'])} failed). Planes in {mode} mode with the {estimator} "
-            "estimator; a layer is judged only where its peak and its last epoch are "
-            "trustworthy (docs/infoplane.md), and late compression is a significant paired "
-            "drop after the fitting phase.\n"]
+            f"Made by `mi-regimes study report` from {len(results)} stored runs "
+            f"({len(s['failed'])} failed; {seconds / 3600:.2f} CPU-hours of runs). Planes in "
+            f"{mode} mode with the {estimator} estimator; a layer is judged only where its "
+            "peak and its last epoch are trustworthy (docs/infoplane.md), and late "
+            "compression is a significant paired drop after the fitting phase.\n"]
     if "models" in s:
-        text += [f"Share of layers that could be assessed: {s['assessable_share']:.2f}.\n",
-                 "## Late compression per task and regulariser\n",
-                 _table(s["by_task_regulariser"]),
-                 "\n## Late compression per task and architecture\n",
-                 _table(s["by_task_architecture"]),
-                 "\n## Does compression go with generalisation?\n",
-                 "Per task, over models (random-label controls excluded): test accuracy of "
-                 "models with a late-compressing layer minus the others', and Spearman's rho "
-                 "between the largest late drop and the train-test gap; bootstrap 95 % "
-                 "intervals over models.\n\n",
-                 _table(s["association"]),
-                 f"\n![compression vs generalisation]({os.path.basename(png)})\n"]
-        _figure(s["models"], png)
+        sens = s["sensitivity"]
+        text += [
+            f"Share of layers that could be assessed: {s['assessable_share']:.2f}. Why the "
+            "others could not (most frequent reasons):\n\n",
+            _table(s["reasons"].rename("layers").reset_index().rename(
+                columns={"index": "reason", "reason": "reason"})),
+            "\n## Late compression per task and regulariser\n\n",
+            _table(s["by_task_regulariser"]),
+            "\n## Late compression per task and architecture\n\n",
+            _table(s["by_task_architecture"]),
+            "\n## Does compression go with generalisation?\n\n",
+            "One observation per model (its largest late drop, 0 if none; random-label "
+            "controls excluded). Spearman's ρ per task and pooled; 95 % bootstrap interval "
+            "resampling whole runs; two-sided permutation p-value; Holm across tasks. "
+            f"Sign consistent across tasks: {s['association_gap'].attrs['sign_consistent']}."
+            "\n\nLate drop (bits) against the train − test gap:\n\n",
+            _table(s["association_gap"]),
+            "\nLate drop (bits) against clean-label test accuracy:\n\n",
+            _table(s["association_acc"]),
+            "\nRelative drop against the gap:\n\n",
+            _table(s["association_relative"]),
+            "\nStratified least squares, gap ~ drop + log2(width) + task + regulariser "
+            "(bootstrap over runs):\n\n",
+            _table(s["regression"]),
+            "\n## Robustness\n\nLate-compression share per estimator (same layers, "
+            f"{mode} mode):\n\n", _table(s["per_estimator"]),
+            "\nAgreement of the estimators' calls on layers assessable under both:\n\n",
+            _table(s["agreement"]),
+            f"\nLetting biased points in (no test, drop > 5 % of the peak): "
+            f"{sens['late_with_biased_points']} of {sens['layers']} layers would show a late "
+            f"drop, against {sens['late_main']} in the main analysis.\n",
+            f"\n![compression vs generalisation]({os.path.basename(stem)}_scatter.png)\n",
+            f"\n![share assessable]({os.path.basename(stem)}_assessable.png)\n",
+            f"\n![planes]({os.path.basename(stem)}_planes.png)\n"]
+        _scatter(s["models"], stem + "_scatter.png")
+        _assessable(s["table"], stem + "_assessable.png")
+        _planes(results, mode, estimator, stem + "_planes.png")
     if s["failed"]:
         text += ["\n## Failed runs\n"] + [f"- `{r['key']}`: {r['error']}\n" for r in s["failed"]]
     return write_text(out, "\n".join(text))
