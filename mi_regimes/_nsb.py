@@ -67,6 +67,9 @@ def _prior_weight(kappa: np.ndarray, beta: np.ndarray) -> np.ndarray:
     return np.where(both_big, series, direct)
 
 
+_HUGE_U = 300.0  # ln κ beyond which κ is treated as infinite (its square must stay finite)
+
+
 class _Profile:
     """The counts' profile and K, with the quantities every evaluation needs."""
 
@@ -78,20 +81,40 @@ class _Profile:
         self.log_k = log_k
 
     def params(self, u: np.ndarray):
-        kappa = np.exp(u)
+        # κ = e^u beyond _HUGE_U would overflow (K = 2^1024 and no coincidences puts
+        # posterior mass there): those points use the κ -> ∞ forms below, and κ is
+        # clamped only so that the finite-κ formulas (discarded there) stay finite
+        kappa = np.exp(np.minimum(u, _HUGE_U))
         log_beta = u - self.log_k
-        return kappa, np.exp(log_beta), log_beta
+        return kappa, np.exp(np.minimum(log_beta, _HUGE_U)), log_beta
 
     def log_posterior(self, u: np.ndarray) -> np.ndarray:
         """ln of the (unnormalised) posterior density of u = ln κ."""
+        u = np.asarray(u, dtype=np.float64)
         kappa, beta, log_beta = self.params(u)
-        loglik = -_log_rising(kappa, u, self.n) + np.sum(
-            self.m * _log_rising(beta[None, :], log_beta[None, :], self.v), axis=0)
+        huge = u >= _HUGE_U
+        # ln Γ(κ + N) - ln Γ(κ) = N ln κ + O(N²/κ), and κψ₁(κ + 1) -> 1, for κ -> ∞
+        rising = np.where(huge, self.n * u, _log_rising(kappa, u, self.n))
+        loglik = -rising + np.sum(
+            self.m * _log_rising(beta[None, :], np.minimum(log_beta, _HUGE_U)[None, :],
+                                 self.v), axis=0)
+        weight = np.where(huge, 1.0 - _x_trigamma(beta), _prior_weight(kappa, beta))
         with np.errstate(divide="ignore"):
-            return loglik + np.log(np.maximum(_prior_weight(kappa, beta), 0.0))
+            return loglik + np.log(np.maximum(weight, 0.0))
 
     def moments(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """E[H | n, β] and E[H² | n, β] at each u."""
+        mean, second = self._finite_moments(u)
+        huge = np.asarray(u) >= _HUGE_U
+        if not huge.any():
+            return mean, second
+        # κ -> ∞: E[H | β] = ψ(N + κ + 1) - [...]/(N + κ) -> ln κ - ψ(β + 1), and the
+        # variance given β vanishes like 1/κ
+        _, beta, _ = self.params(np.asarray(u))
+        limit = np.asarray(u) - special.digamma(beta + 1)
+        return np.where(huge, limit, mean), np.where(huge, limit**2, second)
+
+    def _finite_moments(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         kappa, beta, _ = self.params(u)
         a = self.v + beta[None, :]  # observed groups
         unseen_ma = kappa - self.k_obs * beta  # (K - K_obs)·β, for any K

@@ -174,3 +174,17 @@ def test_bad_options(kwargs, match):
 def test_bad_counts(counts, err):
     with pytest.raises(err, match="counts"):
         E.plugin(counts)
+
+
+@pytest.mark.parametrize("bits", [400, 1024, 5000])
+def test_nsb_without_coincidences_on_astronomical_alphabets_is_finite(bits):
+    # no coincidences: the posterior is flat in ln κ up to ln K, far beyond where κ = e^u
+    # overflows; the κ -> ∞ forms keep the mean and s.d. finite (they were NaN), and the
+    # mean stays between log2 N and log2 K
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = E.estimate_counts([1] * 1438, "nsb", alphabet_size=2**bits)
+    assert math.log2(1438) < est.value < bits
+    assert math.isfinite(est.stderr) and est.stderr > 0
