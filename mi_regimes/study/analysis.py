@@ -69,7 +69,7 @@ def cohen_kappa(a, b) -> float:
     observed = float(np.mean(a == b))
     pa, pb = a.mean(), b.mean()
     chance = pa * pb + (1 - pa) * (1 - pb)
-    return math.nan if chance >= 1 else (observed - chance) / (1 - chance)
+    return math.nan if chance >= 1 else float((observed - chance) / (1 - chance))
 
 
 def compression_table(results: list[dict]) -> pd.DataFrame:
