@@ -101,9 +101,15 @@ def test_rerun_skips_verified_and_redoes_corrupt(quick_serial, tmp_path):
     record = json.load(open(other))
     record["result"]["metrics"]["test_acc"] = 1.0  # tampered: the checksum no longer fits
     json.dump(record, open(other, "w"))
+    # a complete temporary file, as a kill between fsync and rename leaves: never a result
+    stale = os.path.join(os.path.dirname(victim), ".tmp-killed.json")
+    with open(stale, "w") as f:
+        f.write(text)
+    assert len(ResultStore(out).results()) == 2
     counts = run_study(spec, out, progress=False)
     assert counts["skipped"] == 2 and counts["done"] == 2
     assert _by_key(out) == _by_key(quick_serial)
+    assert not os.path.exists(stale)  # removed by the next run
 
 
 def test_killed_runner_loses_and_duplicates_nothing(quick_serial, tmp_path):
@@ -113,7 +119,7 @@ def test_killed_runner_loses_and_duplicates_nothing(quick_serial, tmp_path):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     runs = out / "runs"
     deadline = time.time() + 120
-    while time.time() < deadline and not (runs.is_dir() and any(runs.iterdir())):
+    while time.time() < deadline and not ResultStore(out).results():
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)  # no chance to clean up
     proc.wait()

@@ -118,6 +118,7 @@ def run_study(spec: StudySpec, out, *, jobs: int = 1, client=None,
     write_json(os.path.join(store.folder, "study.json"),
                {"name": spec.name, "measurement": measurement,
                 "runs": [r.as_dict() for r in spec.runs]})
+    store.remove_stale_writes()
     pending = [r for r in spec.runs if store.read(r.key, measurement) is None]
     counts = {"total": len(spec.runs), "skipped": len(spec.runs) - len(pending), "done": 0,
               "failed": 0}

@@ -3,8 +3,9 @@
 A result file holds the run's key, what was measured, and a SHA-256 of its content; a file
 that does not parse, whose checksum or key does not match, or that was measured
 differently, is not trusted: the run is done again. Killing the runner at any moment
-leaves either a complete file or none (the write is a rename), so no finished run is lost
-and none is duplicated.
+leaves either a complete file or none (the write is a rename; a temporary file cut short is
+never read as a result and is removed by the next run), so no finished run is lost and none
+is duplicated. One runner per folder at a time.
 """
 
 from __future__ import annotations
@@ -62,14 +63,24 @@ class ResultStore:
         if not os.path.isdir(self.runs):
             return out
         for name in sorted(os.listdir(self.runs)):
-            if not name.endswith(".json"):
-                continue
+            if name.startswith(".") or not name.endswith(".json"):
+                continue  # a write in progress (or cut short by a kill) is not a result
             try:
                 with open(os.path.join(self.runs, name)) as f:
                     record = json.load(f)
                 result = record["result"]
             except (OSError, ValueError, KeyError, TypeError):
                 continue
-            if record.get("sha256") == _digest(result):
+            if (record.get("sha256") == _digest(result)
+                    and os.path.basename(self.path(str(result.get("key")))) == name):
                 out.append(result)
         return out
+
+    def remove_stale_writes(self) -> int:
+        """Delete temporary files a killed runner left behind (one runner per folder)."""
+        if not os.path.isdir(self.runs):
+            return 0
+        stale = [n for n in os.listdir(self.runs) if n.startswith(".tmp-")]
+        for name in stale:
+            os.remove(os.path.join(self.runs, name))
+        return len(stale)
