@@ -24,6 +24,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from timing import median_time  # noqa: E402
+
 from mi_regimes.bnn import BinaryMLP, Recorder, datasets, fit  # noqa: E402
 
 try:
@@ -32,28 +34,20 @@ except ImportError:
     torch_bnn = None
 
 
-def median_time(fn, repeats=9):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def forward_only() -> None:
     print("1. forward-only over the training inputs (eval mode, every binary layer kept)")
     for name, widths in (("digits", [64, 1024, 1024]), ("mnist5k", [784, 1024, 1024, 1024])):
         data = datasets.load(name, rng=0)
         model = BinaryMLP(widths, n_classes=data.n_classes, rng=0)
         x = model.check_inputs(data.x_train)
-        ours = median_time(lambda m=model, x=x: m.infer(x))
+        model.infer(x)  # warm-up (compilation)
+        ours = median_time(lambda m=model, x=x: m.infer(x), 9)
         line = f"  {name} {'-'.join(map(str, widths))} N={x.shape[0]}: ours {ours * 1e3:8.1f} ms"
         if torch_bnn is not None:
             peer, _ = torch_bnn.make(widths, data.n_classes)
             xt = torch_bnn.tensors(data)[0]
-            theirs = median_time(lambda p=peer, xt=xt: torch_bnn.forward_only(p, xt))
+            torch_bnn.forward_only(peer, xt)
+            theirs = median_time(lambda p=peer, xt=xt: torch_bnn.forward_only(p, xt), 9)
             line += f"   torch {theirs * 1e3:8.1f} ms   ratio {theirs / ours:5.2f}x (target >= 3x)"
         print(line, flush=True)
 

@@ -11,26 +11,20 @@ JVHW, unseen and PYM all run on the count profile (distinct counts), not on N.
 
 from __future__ import annotations
 
-import statistics
-import time
+import os
+import sys
 
 import numpy as np
 
-from mi_regimes import sources
-from mi_regimes.counting import count_rows
-from mi_regimes.estimators import estimate_counts
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from timing import median_time  # noqa: E402
+
+from mi_regimes import sources  # noqa: E402
+from mi_regimes.counting import count_rows  # noqa: E402
+from mi_regimes.estimators import estimate_counts  # noqa: E402
 
 N = 10**6
-
-
-def median(fn, repeats=7):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -44,8 +38,10 @@ def main() -> None:
     for name, source in cases.items():
         rows = source.sample(N, rng)
         counts = count_rows(rows)
-        t_count = median(lambda r=rows: count_rows(r))
-        t = {e: median(lambda e=e, c=counts: estimate_counts(c, e, alphabet_size=2.0**32))
+        t_count = median_time(lambda r=rows: count_rows(r), 7)
+        for e in ("jvhw", "unseen", "pym"):  # warm-up (first calls build caches)
+            estimate_counts(counts, e, alphabet_size=2.0**32)
+        t = {e: median_time(lambda e=e, c=counts: estimate_counts(c, e, alphabet_size=2.0**32), 7)
              for e in ("plugin", "jvhw", "unseen", "pym")}
         base = t_count + t["plugin"]
         print(f"{name:26s} {counts.size:8d} {np.unique(counts).size:15d} {t_count * 1e3:9.1f} "
