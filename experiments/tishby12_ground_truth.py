@@ -27,7 +27,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from mi_regimes import infoplane
-from mi_regimes._io import write_text
+from mi_regimes._io import markdown_table, write_text
 from mi_regimes.bits import PackedBits
 from mi_regimes.bnn import BinaryMLP, Recorder, datasets, fit
 from mi_regimes.verdicts import DEFAULT_TOL
@@ -154,14 +154,6 @@ def figure(points: pd.DataFrame, recording, path: str) -> None:
 
 
 def markdown(errors, verdicts, args, seconds) -> str:
-    def table(df):
-        cols = list(df.columns)
-        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-        for _, r in df.iterrows():
-            lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
-                                           for v in r) + " |")
-        return "\n".join(lines)
-
     reliable = verdicts[verdicts["verdict"] == "reliable"]
     return (
         "# Estimates against the exact truth on real tishby12 trajectories\n\n"
@@ -174,11 +166,11 @@ def markdown(errors, verdicts, args, seconds) -> str:
         "## Errors per estimator and N\n\n"
         "err = estimate - truth (bits); within_tol: share of points with |err_xt| <= "
         "tol·I(X;T); coverage: share of reported intervals that hold the truth.\n\n"
-        + table(errors) +
+        + markdown_table(errors) +
         "\n\n## How often the verdict was right\n\n"
         "A point called reliable is right when it is within the tolerance of the truth.\n\n"
-        + table(reliable) +
-        "\n\n## Every verdict\n\n" + table(verdicts) + "\n")
+        + markdown_table(reliable) +
+        "\n\n## Every verdict\n\n" + markdown_table(verdicts) + "\n")
 
 
 def main() -> None:

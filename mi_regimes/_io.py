@@ -13,7 +13,9 @@ import os
 import tempfile
 from collections.abc import Callable
 
-__all__ = ["atomic_write", "write_json", "write_text", "json_safe"]
+import numpy as np
+
+__all__ = ["atomic_write", "write_json", "write_text", "json_safe", "markdown_table"]
 
 
 def atomic_write(path, write: Callable, *, binary: bool = True) -> str:
@@ -68,11 +70,26 @@ def write_json(path, obj, indent: int | None = 2) -> str:
 
 
 def json_safe(obj):
-    """``obj`` with NaN floats as None (JSON has no NaN), in dicts, lists and tuples."""
+    """``obj`` with NaN floats as None (JSON has no NaN) and NumPy scalars as Python
+    numbers, in dicts, lists and tuples."""
     if isinstance(obj, float) and obj != obj:
         return None
     if isinstance(obj, dict):
         return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [json_safe(v) for v in obj]
+    if isinstance(obj, np.generic):  # NumPy scalars from DataFrames and arrays
+        return json_safe(obj.item())
     return obj
+
+
+def markdown_table(table) -> str:
+    """A pandas DataFrame as a Markdown table (floats to three decimals)."""
+    if table is None or len(table) == 0:
+        return "(none)\n"
+    cols = [str(c) for c in table.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in table.itertuples(index=False):
+        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
+                                       for v in row) + " |")
+    return "\n".join(lines) + "\n"

@@ -88,13 +88,16 @@ def threads_per_worker(workers: int) -> int:
 
 
 @contextlib.contextmanager
-def limit_threads(threads: int):
-    """Limit BLAS and Numba to ``threads`` threads inside the block.
+def limit_threads(threads: int, blas: bool = True):
+    """Limit Numba (and BLAS, unless ``blas`` is False) to ``threads`` threads inside the block.
 
     Parameters
     ----------
     threads : int
         Thread budget (>= 1); Numba is capped at its launch-time maximum.
+    blas : bool
+        Limit BLAS too. The BNN trainer passes False: it keeps BLAS on one thread itself
+        (:mod:`mi_regimes.bnn.products`) and tunes only our kernels' threads.
     """
     import numba
     from threadpoolctl import threadpool_limits
@@ -103,7 +106,7 @@ def limit_threads(threads: int):
     previous = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        with threadpool_limits(limits=threads):
+        with threadpool_limits(limits=threads) if blas else contextlib.nullcontext():
             yield threads
     finally:
         numba.set_num_threads(previous)

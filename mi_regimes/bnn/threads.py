@@ -22,8 +22,7 @@ call (:mod:`mi_regimes.bnn.products`); tests/test_threads.py checks fits bit for
 
 from __future__ import annotations
 
-import contextlib
-import os
+from .._parallel import cpu_count, kernel_threads, limit_threads
 
 __all__ = ["SMALL_WORK", "RECHECK", "thread_budget", "ThreadTuner", "use_threads"]
 
@@ -33,31 +32,18 @@ SMALL_WORK = 1 << 22
 RECHECK = 16
 _SLOWER = 1.3
 
+
 def thread_budget() -> int:
-    """This process's share of the cores (>= 1)."""
-    import numba
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(numba.get_num_threads(), cores))
+    """This process's share of the cores (>= 1): Numba's setting, within the affinity mask."""
+    return max(1, min(kernel_threads(), cpu_count()))
 
 
-@contextlib.contextmanager
 def use_threads(threads: int):
     """Run our kernels and split products on ``threads`` threads inside the block.
 
     BLAS itself always runs on one thread (:mod:`mi_regimes.bnn.products`).
     """
-    import numba
-
-    previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
+    return limit_threads(threads, blas=False)
 
 
 class ThreadTuner:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 
 from ._common import CliError, estimators, fraction, output_path, use_agg, user_input
@@ -103,11 +102,9 @@ def _report(plane, found, estimator, args) -> dict:
         if not p["in_bounds"]:
             point["bound_note"] = p["bound_note"]
         points.append(point)
-    compression = []
-    for _, c in found.iterrows():
-        compression.append({k: (None if isinstance(v, float) and math.isnan(v) else
-                                (v.item() if hasattr(v, "item") else v))
-                            for k, v in c.items()})
+    from .._io import json_safe
+
+    compression = json_safe(found.to_dict("records"))
     return {"run": os.path.abspath(args.run), "n": int(plane["n"].iloc[0]),
             "mode": args.mode, "estimator": estimator, "split": args.split,
             "points": points, "compression": compression}

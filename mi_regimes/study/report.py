@@ -7,22 +7,11 @@ import os
 import numpy as np
 import pandas as pd
 
-from .._io import write_text
+from .._io import markdown_table, write_text
 from .analysis import summarize
 from .store import ResultStore
 
 __all__ = ["write_report"]
-
-
-def _table(df) -> str:
-    if df is None or len(df) == 0:
-        return "(none)\n"
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
-    for _, r in df.iterrows():
-        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
-                                       for v in r) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def _scatter(models, path: str) -> None:
@@ -130,30 +119,30 @@ def write_report(folder, out: str | None = None, *, mode: str = "population",
         text += [
             f"Share of layers that could be assessed: {s['assessable_share']:.2f}. Why the "
             "others could not (most frequent reasons):\n\n",
-            _table(s["reasons"].rename("layers").reset_index().rename(
+            markdown_table(s["reasons"].rename("layers").reset_index().rename(
                 columns={"index": "reason", "reason": "reason"})),
             "\n## Late compression per task and regulariser\n\n",
-            _table(s["by_task_regulariser"]),
+            markdown_table(s["by_task_regulariser"]),
             "\n## Late compression per task and architecture\n\n",
-            _table(s["by_task_architecture"]),
+            markdown_table(s["by_task_architecture"]),
             "\n## Does compression go with generalisation?\n\n",
             "One observation per model (its largest late drop, 0 if none; random-label "
             "controls excluded). Spearman's ρ per task and pooled; 95 % bootstrap interval "
             "resampling whole runs; two-sided permutation p-value; Holm across tasks. "
             f"Sign consistent across tasks: {s['association_gap'].attrs['sign_consistent']}."
             "\n\nLate drop (bits) against the train − test gap:\n\n",
-            _table(s["association_gap"]),
+            markdown_table(s["association_gap"]),
             "\nLate drop (bits) against clean-label test accuracy:\n\n",
-            _table(s["association_acc"]),
+            markdown_table(s["association_acc"]),
             "\nRelative drop against the gap:\n\n",
-            _table(s["association_relative"]),
+            markdown_table(s["association_relative"]),
             "\nStratified least squares, gap ~ drop + log2(width) + task + regulariser "
             "(bootstrap over runs):\n\n",
-            _table(s["regression"]),
+            markdown_table(s["regression"]),
             "\n## Robustness\n\nLate-compression share per estimator (same layers, "
-            f"{mode} mode):\n\n", _table(s["per_estimator"]),
+            f"{mode} mode):\n\n", markdown_table(s["per_estimator"]),
             "\nAgreement of the estimators' calls on layers assessable under both:\n\n",
-            _table(s["agreement"]),
+            markdown_table(s["agreement"]),
             f"\nLetting biased points in (no test, drop > 5 % of the peak): "
             f"{sens['late_with_biased_points']} of {sens['layers']} layers would show a late "
             f"drop, against {sens['late_main']} in the main analysis.\n",
