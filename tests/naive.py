@@ -360,3 +360,14 @@ def pym(counts, h_max: float, n_d: int = 300, n_u: int = 3000) -> float:
     mean = (special.digamma(big_a + 1) - seen / big_a
             - (alpha + k * dd) / big_a * special.digamma(1 - dd))
     return float(np.sum(w * mean) / np.sum(w))
+
+
+def chernoff_mean_upper(observed: float, log_odds: float) -> float:
+    """The μ >= s solving μ - s - s·ln(μ/s) = log_odds, by plain bisection (200 steps)."""
+    s = float(observed)
+    lo, hi = s, s + log_odds + 2 * math.sqrt(s * log_odds) + 1.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        excess = mid - s - (s * math.log(mid / s) if s > 0 else 0.0) - log_odds
+        lo, hi = (lo, mid) if excess > 0 else (mid, hi)
+    return hi

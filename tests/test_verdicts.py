@@ -8,13 +8,32 @@ long-tailed ones included); and the interval [L, U] holds H in >= 95 % of replic
 
 import math
 
+import naive
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mi_regimes import regimes
 from mi_regimes import sources as S
 from mi_regimes import verdicts as V
+from mi_regimes._bounds import _mean_upper
 from mi_regimes.counting import count_rows
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.one_of(st.just(0.0), st.floats(1e-9, 1e7)), st.floats(0.5, 5000.0))
+def test_chernoff_mean_upper_matches_bisection_and_errs_high(s, log_odds):
+    mu = _mean_upper(s, log_odds)
+    ref = naive.chernoff_mean_upper(s, log_odds)
+    assert mu == pytest.approx(ref, rel=1e-10)
+    # the root from above: the tail bound at mu is at least log_odds (up to rounding)
+    excess = mu - s - (s * math.log(mu / s) if s > 0 else 0.0) - log_odds
+    assert excess >= -1e-9 * max(1.0, mu)
+    # elementwise over arrays, the same values
+    both = _mean_upper(np.array([s, 2 * s + 1]), log_odds)
+    assert both[0] == mu and both[1] == pytest.approx(
+        naive.chernoff_mean_upper(2 * s + 1, log_odds), rel=1e-10)
 
 
 def test_hand_cases_and_reasons():
