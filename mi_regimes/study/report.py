@@ -85,13 +85,22 @@ def _planes(results, mode: str, estimator: str, path: str) -> None:
                 line = ax.plot(traj["i_xt"], traj["i_ty"], lw=0.8, label=f"L{layer}")[0]
                 ok = traj["verdict"].isin(list(markers))
                 ax.scatter(traj["i_xt"][ok], traj["i_ty"][ok], s=6, color=line.get_color())
+                # a saturated layer sits at one point (log2 N, H(Y)): its line has no
+                # length, so without a marker the panel would look empty
+                sat = traj["verdict"] == "saturated"
+                ax.scatter(traj["i_xt"][sat], traj["i_ty"][sat], s=14, marker="x",
+                           lw=0.6, color=line.get_color())
+            if (pts["verdict"] == "saturated").all():
+                ax.text(0.5, 0.5, "every point saturated", transform=ax.transAxes,
+                        ha="center", va="center", fontsize=7, color="0.3")
             ax.axvline(np.log2(pts["n"].iloc[0]), color="magenta", ls=":", lw=1)
             ax.set_title(f"{task} {'-'.join(map(str, r['run']['widths']))}", fontsize=8)
             ax.set_xlabel("I(X;T) [bits]", fontsize=7)
             ax.set_ylabel("I(T;Y) [bits]", fontsize=7)
             ax.tick_params(labelsize=6)
             ax.legend(fontsize=5)
-    fig.suptitle(f"Planes ({mode} mode, {estimator}): dots = reliable points; dotted = log2 N")
+    fig.suptitle(f"Planes ({mode} mode, {estimator}): dots = reliable points, "
+                 "x = saturated points; dotted line = log2 N")
     fig.tight_layout()
     save_figure(fig, path)
 
