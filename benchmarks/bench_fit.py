@@ -17,20 +17,27 @@ every epoch (the worst case: a 100-snapshot schedule records fewer), next to
   dependency, never a package one; the column says "absent" otherwise).
 
 Each in three conditions: quiet; one core kept busy by a spinning process this script
-starts and stops; two fits at once (two processes, each timing its own epochs). JIT
-compile time is reported separately (the first, untimed fit).
+starts and stops; two fits at once (two processes, each timing its own epochs). Per-epoch
+times are fit's own clock (``History.epoch_seconds``), median over at least ``SECONDS`` of
+epochs; every process warms up (JIT compile, reported separately) and calibrates first,
+then waits, so the timed parts of two fits start together and overlap throughout (an
+earlier version timed 6 epochs as the difference of two fit totals: on 5 ms epochs the
+two processes barely overlapped, or overlapped with the other's compilation).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing as mp
 import os
 import statistics
 import subprocess
 import sys
 import time
+
+SECONDS = 2.0  # timed wall time per measurement (at least --epochs epochs)
 
 CASES = {
     "tishby12 12-10-7-5-4 b256": ("tishby12", [12, 10, 7, 5, 4], 256),
@@ -62,8 +69,12 @@ def time_torch(case: str, epochs: int) -> dict:
     start = time.perf_counter()
     torch_bnn.epoch(model, opt, x, y, xt, yt, batch, rng)
     warm = time.perf_counter() - start
+    start = time.perf_counter()
+    torch_bnn.epoch(model, opt, x, y, xt, yt, batch, rng)
+    length = max(epochs, math.ceil(SECONDS / (time.perf_counter() - start)))
+    _wait_for_start()
     times = []
-    for _ in range(epochs):
+    for _ in range(length):
         start = time.perf_counter()
         torch_bnn.epoch(model, opt, x, y, xt, yt, batch, rng)
         times.append(time.perf_counter() - start)
@@ -100,25 +111,37 @@ def time_fit(case: str, epochs: int, threads: int | None, inner: bool) -> dict:
         compile_s = time.perf_counter() - start
         times = []
         with use_threads(threads or 1):  # the reference: one thread, nothing else
-            for _ in range(epochs):
+            start = time.perf_counter()
+            epoch()
+            length = max(epochs, math.ceil(SECONDS / (time.perf_counter() - start)))
+            _wait_for_start()
+            for _ in range(length):
                 start = time.perf_counter()
                 epoch()
                 times.append(time.perf_counter() - start)
-        return {"epoch_s": statistics.median(times), "compile_s": compile_s}
+        return {"epoch_s": statistics.median(times), "compile_s": compile_s,
+                "epochs": length}
     start = time.perf_counter()
     fit(model, data, 1, batch, record=Recorder(epochs=[0, 1]), threads=threads)
     compile_s = time.perf_counter() - start
-    # per-epoch times from the History's own clock would need a hook; two fits of
-    # different lengths give the per-epoch cost without the fixed set-up cost
-    short, long_ = 2, 2 + epochs
-    totals = {}
-    for length in (short, long_):
-        model = BinaryMLP(widths, n_classes=data.n_classes, rng=0)
-        start = time.perf_counter()
-        fit(model, data, length, batch, record=Recorder(epochs=list(range(length + 1))),
-            threads=threads)
-        totals[length] = time.perf_counter() - start
-    return {"epoch_s": (totals[long_] - totals[short]) / epochs, "compile_s": compile_s}
+    # per-epoch times from fit's own clock (History.epoch_seconds: steps, evaluation and
+    # recording); enough epochs for SECONDS of timing, so that two fits started together
+    # overlap for the whole measurement
+    calibrate = fit(BinaryMLP(widths, n_classes=data.n_classes, rng=0), data, 2, batch,
+                    record=Recorder(epochs=[0, 1, 2]), threads=threads)
+    length = max(epochs, math.ceil(SECONDS / min(calibrate.epoch_seconds)))
+    _wait_for_start()
+    model = BinaryMLP(widths, n_classes=data.n_classes, rng=0)
+    history = fit(model, data, length, batch, record=Recorder(epochs=list(range(length + 1))),
+                  threads=threads)
+    return {"epoch_s": statistics.median(history.epoch_seconds), "compile_s": compile_s,
+            "epochs": length}
+
+
+def _wait_for_start() -> None:
+    """Tell the parent this process is warm, and wait for its go (a line on stdin)."""
+    print("ready", flush=True)
+    sys.stdin.readline()
 
 
 def _worker(args) -> None:
@@ -135,22 +158,31 @@ def run_child(case, epochs, threads, inner) -> subprocess.Popen:
             "bench_fit._worker(json.loads(sys.argv[1]))")
     return subprocess.Popen([sys.executable, "-c", code,
                              json.dumps([case, epochs, threads, inner])],
-                            stdout=subprocess.PIPE, text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def _run_together(procs) -> list[dict]:
+    """Wait until every child is warm, start their timed parts together, collect."""
+    for p in procs:
+        while p.stdout.readline().strip() != "ready":
+            pass
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    return [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
 
 
 def measure(case, epochs, threads, inner, condition) -> float:
     """ms per epoch under ``condition`` (quiet, busy, two)."""
     if condition == "two":
-        procs = [run_child(case, epochs, threads, inner) for _ in range(2)]
-        outs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+        outs = _run_together([run_child(case, epochs, threads, inner) for _ in range(2)])
         return 1e3 * max(o["epoch_s"] for o in outs)
     stop = mp.Event()
     spinner = mp.Process(target=_spin, args=(stop,)) if condition == "busy" else None
     if spinner:
         spinner.start()
     try:
-        proc = run_child(case, epochs, threads, inner)
-        out = json.loads(proc.communicate()[0].strip().splitlines()[-1])
+        out = _run_together([run_child(case, epochs, threads, inner)])[0]
     finally:
         if spinner:
             stop.set()

@@ -91,6 +91,9 @@ class History:
 
     ``train_loss``/``train_acc`` are measured on the clean labels; with label noise,
     ``train_loss_noisy``/``train_acc_noisy`` on the labels the model was trained on.
+    ``epoch_seconds`` is each epoch's wall time (training steps, evaluation and
+    recording); it is not a result of the run, so :meth:`as_dict` leaves it out (same
+    seed, same dict, whatever the machine).
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -102,6 +105,7 @@ class History:
     test_loss: list[float] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
     stopped_early: bool = False
     recording: Recording | None = None
 
@@ -229,7 +233,9 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
                 train_step(model, x_fit[idx], y_fit[idx], opt, rng=shuffle, grads=grads,
                            validate=False)
             metrics = recorder.capture(epoch)
-        tuner.report(t, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        tuner.report(t, seconds)
+        history.epoch_seconds.append(seconds)
         history.epoch.append(epoch)
         history.lr.append(opt.lr)
         for k in ("train_loss", "train_acc", "train_loss_noisy", "train_acc_noisy",
