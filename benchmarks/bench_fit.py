@@ -1,6 +1,7 @@
 """Whole-fit speed: ``fit`` per epoch, quiet, with a core kept busy, and two fits at once.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_fit.py [--quick]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_fit.py \
+        [--quick] [--repeats 3]
 
 (the two OpenBLAS variables this machine may set are unset for this command only.)
 
@@ -195,7 +196,11 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=6, help="timed epochs per measurement")
     ap.add_argument("--quick", action="store_true", help="the two small networks only")
     ap.add_argument("--cases", default=None, help="comma-separated case names")
-    ap.add_argument("--conditions", default="quiet,busy,two")
+    ap.add_argument("--conditions", default="quiet,busy,two",
+                    help="the first is the reference of 'vs quiet'")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="interleaved repeats of every condition; medians are printed "
+                         "(this VM's run-to-run spread is up to 1.6x: see machine_noise.py)")
     args = ap.parse_args()
     cases = list(CASES)[:2] if args.quick else list(CASES)
     if args.cases:
@@ -212,18 +217,25 @@ def main() -> None:
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
     print(f"{'case':34s} {'cond':6s} {'inner':>8s} {'fit':>8s} {'fit/inner':>9s} "
           f"{'fit thr=2':>9s} {'vs quiet':>8s} {'torch':>8s} {'torch/fit':>9s}")
+    conditions = args.conditions.split(",")
     for case in cases:
-        quiet = None
-        for condition in args.conditions.split(","):
-            inner = measure(case, args.epochs, None, True, condition)
-            tuned = measure(case, args.epochs, None, False, condition)
-            fixed = measure(case, args.epochs, 2, False, condition)
-            quiet = quiet or tuned
-            peer = measure(case, args.epochs, None, "torch", condition) if has_torch \
-                else float("nan")
-            print(f"{case:34s} {condition:6s} {inner:8.1f} {tuned:8.1f} "
-                  f"{tuned / inner:9.2f} {fixed:9.1f} {tuned / quiet:8.2f} {peer:8.1f} "
-                  f"{peer / tuned:9.2f}", flush=True)
+        got = {c: {k: [] for k in ("inner", "tuned", "fixed", "peer")} for c in conditions}
+        for _ in range(args.repeats):  # interleaved: a slow spell of the VM hits every one
+            for condition in conditions:
+                g = got[condition]
+                g["inner"].append(measure(case, args.epochs, None, True, condition))
+                g["tuned"].append(measure(case, args.epochs, None, False, condition))
+                g["fixed"].append(measure(case, args.epochs, 2, False, condition))
+                g["peer"].append(measure(case, args.epochs, None, "torch", condition)
+                                 if has_torch else float("nan"))
+        med = {c: {k: statistics.median(v) for k, v in g.items()} for c, g in got.items()}
+        quiet = med[conditions[0]]["tuned"]
+        for condition in conditions:
+            m = med[condition]
+            print(f"{case:34s} {condition:6s} {m['inner']:8.1f} {m['tuned']:8.1f} "
+                  f"{m['tuned'] / m['inner']:9.2f} {m['fixed']:9.1f} "
+                  f"{m['tuned'] / quiet:8.2f} {m['peer']:8.1f} "
+                  f"{m['peer'] / m['tuned']:9.2f}", flush=True)
 
 
 if __name__ == "__main__":
