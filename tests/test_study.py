@@ -152,6 +152,14 @@ def test_report_writes_tables_and_figure(quick_serial, tmp_path, capsys):
     for figure in ("scatter", "assessable", "planes"):
         assert (tmp_path / f"results_{figure}.png").stat().st_size > 10_000
     assert "Holm" in text and "kappa" in text
+    # a hand-written '>' note under the title survives regeneration, once
+    title, rest = text.split("\n", 1)
+    out.write_text(f"{title}\n\n> **Status**: a note.\n> Second line.\n{rest}")
+    assert main(["study", "report", str(quick_serial), "--out", str(out)]) == 0
+    again = out.read_text()
+    assert again.count("> **Status**: a note.\n> Second line.") == 1
+    assert again.split("\n", 1)[0] == title and again.index("> **Status**") < again.index(
+        "Made by")
     assert main(["study", "report", str(tmp_path / "nothing")]) == 2
     assert main(["study", "report", str(quick_serial), "--estimator", "nsb"]) == 2
     assert "no results for mode" in capsys.readouterr().err

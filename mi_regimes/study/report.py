@@ -107,7 +107,12 @@ def _planes(results, mode: str, estimator: str, path: str) -> None:
 
 def write_report(folder, out: str | None = None, *, mode: str = "population",
                  estimator: str = "miller_madow") -> str:
-    """Write the report of the results in ``folder`` (default ``folder/results.md``)."""
+    """Write the report of the results in ``folder`` (default ``folder/results.md``).
+
+    A blockquote (lines starting with ``>``) right under the title of an existing report
+    at ``out`` is kept: a hand-written status or reading of the results survives
+    regeneration.
+    """
     results = ResultStore(folder).results()
     if not results:
         raise ValueError(f"DIR: no verified results in {folder!r}; run "
@@ -163,4 +168,23 @@ def write_report(folder, out: str | None = None, *, mode: str = "population",
         _planes(results, mode, estimator, stem + "_planes.png")
     if s["failed"]:
         text += ["\n## Failed runs\n"] + [f"- `{r['key']}`: {r['error']}\n" for r in s["failed"]]
+    preface = _preface(out)
+    if preface:  # a reader's note under the title (a '>' block) survives regeneration
+        text.insert(1, preface)
     return write_text(out, "\n".join(text))
+
+
+def _preface(path: str) -> str:
+    """The blockquote right under the title of an existing report, or ''."""
+    if not os.path.exists(path):
+        return ""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()[1:]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    block = []
+    for line in lines:
+        if not line.startswith(">"):
+            break
+        block.append(line)
+    return "\n".join(block) + "\n" if block else ""
