@@ -181,8 +181,9 @@ def _population(counts, y_counts, joint, d, summary, estimator, n_classes, ci, n
         xt_low, xt_high = 0.0, float(d)
     # I(T;Y): each entropy's guaranteed interval at level 1 - (1 - ci)/3 (a union bound)
     level = 1.0 - (1.0 - ci) / 3.0
-    parts = [entropy_interval(summarize_counts(c), k, level)
-             for c, k in ((counts, k_t), (y_counts, k_y), (joint, k_t * k_y))]
+    parts = [entropy_interval(sc, k, level) for sc, k in (
+        (summary, k_t), (summarize_counts(y_counts), k_y),
+        (summarize_counts(joint), k_t * k_y))]
     ty_low = max(0.0, parts[0].low + parts[1].low - parts[2].high)
     ty_high = min(parts[0].high + parts[1].high - parts[2].low, parts[1].high, parts[0].high)
     return {"estimator": estimator, "i_xt": h_t, "i_ty": h_t + h_y - h_ty, "h_y": h_y,

@@ -103,11 +103,11 @@ def model_table(table: pd.DataFrame) -> pd.DataFrame:
     out = g.agg(layers=("layer", "size"), layers_assessed=("assessable", "sum"),
                 late_layers=("late", "sum"), test_acc=("test_acc", "first"),
                 gap=("gap", "first"), width=("width", "median")).reset_index()
-    late = table[table["late"]]
-    drops = late.groupby(keys)["drop_bits"].max()
-    rel = late.groupby(keys)["relative_drop"].max()
-    out["late_drop_bits"] = [float(drops.get(tuple(k), 0.0)) for k in out[keys].values]
-    out["late_relative_drop"] = [float(rel.get(tuple(k), 0.0)) for k in out[keys].values]
+    largest = table[table["late"]].groupby(keys).agg(
+        late_drop_bits=("drop_bits", "max"), late_relative_drop=("relative_drop", "max"))
+    out = out.join(largest, on=keys)
+    out[["late_drop_bits", "late_relative_drop"]] = out[
+        ["late_drop_bits", "late_relative_drop"]].astype(float).fillna(0.0)
     out["compressed"] = out["late_layers"] > 0
     return out
 

@@ -69,7 +69,7 @@ def _planes(results, mode: str, estimator: str, path: str) -> None:
     cols = max(len(v) for v in chosen.values())
     fig, axes = plt.subplots(len(tasks), cols, figsize=(3.2 * cols, 3.0 * len(tasks)),
                              squeeze=False)
-    markers = {"reliable": "o", "exact": "o"}
+    trusted = ("reliable", "exact")  # points drawn as dots
     for i, task in enumerate(tasks):
         for j in range(cols):
             ax = axes[i][j]
@@ -83,7 +83,7 @@ def _planes(results, mode: str, estimator: str, path: str) -> None:
             for layer, traj in pts.groupby("layer"):
                 traj = traj.sort_values("epoch")
                 line = ax.plot(traj["i_xt"], traj["i_ty"], lw=0.8, label=f"L{layer}")[0]
-                ok = traj["verdict"].isin(list(markers))
+                ok = traj["verdict"].isin(trusted)
                 ax.scatter(traj["i_xt"][ok], traj["i_ty"][ok], s=6, color=line.get_color())
                 # a saturated layer sits at one point (log2 N, H(Y)): its line has no
                 # length, so without a marker the panel would look empty
@@ -133,8 +133,8 @@ def write_report(folder, out: str | None = None, *, mode: str = "population",
         text += [
             f"Share of layers that could be assessed: {s['assessable_share']:.2f}. Why the "
             "others could not (most frequent reasons):\n\n",
-            markdown_table(s["reasons"].rename("layers").reset_index().rename(
-                columns={"index": "reason", "reason": "reason"})),
+            markdown_table(s["reasons"].rename_axis("reason").rename("layers")
+                           .reset_index()),
             "\n## Late compression per task and regulariser\n\n",
             markdown_table(s["by_task_regulariser"]),
             "\n## Late compression per task and architecture\n\n",
