@@ -72,7 +72,7 @@ def time_torch(case: str, epochs: int) -> dict:
     warm = time.perf_counter() - start
     start = time.perf_counter()
     torch_bnn.epoch(model, opt, x, y, xt, yt, batch, rng)
-    length = max(epochs, math.ceil(SECONDS / (time.perf_counter() - start)))
+    length = _timed_epochs(epochs, time.perf_counter() - start)
     _wait_for_start()
     times = []
     for _ in range(length):
@@ -114,7 +114,7 @@ def time_fit(case: str, epochs: int, threads: int | None, inner: bool) -> dict:
         with use_threads(threads or 1):  # the reference: one thread, nothing else
             start = time.perf_counter()
             epoch()
-            length = max(epochs, math.ceil(SECONDS / (time.perf_counter() - start)))
+            length = _timed_epochs(epochs, time.perf_counter() - start)
             _wait_for_start()
             for _ in range(length):
                 start = time.perf_counter()
@@ -130,13 +130,18 @@ def time_fit(case: str, epochs: int, threads: int | None, inner: bool) -> dict:
     # overlap for the whole measurement
     calibrate = fit(BinaryMLP(widths, n_classes=data.n_classes, rng=0), data, 2, batch,
                     record=Recorder(epochs=[0, 1, 2]), threads=threads)
-    length = max(epochs, math.ceil(SECONDS / min(calibrate.epoch_seconds)))
+    length = _timed_epochs(epochs, min(calibrate.epoch_seconds))
     _wait_for_start()
     model = BinaryMLP(widths, n_classes=data.n_classes, rng=0)
     history = fit(model, data, length, batch, record=Recorder(epochs=list(range(length + 1))),
                   threads=threads)
     return {"epoch_s": statistics.median(history.epoch_seconds), "compile_s": compile_s,
             "epochs": length}
+
+
+def _timed_epochs(epochs: int, one_epoch_s: float) -> int:
+    """Epochs to time: at least ``epochs``, and enough for SECONDS of timing."""
+    return max(epochs, math.ceil(SECONDS / one_epoch_s))
 
 
 def _wait_for_start() -> None:

@@ -37,23 +37,19 @@ def main() -> None:
     spent: dict = {}
     plane, detect = infoplane.information_plane, compression.detect_compression
 
-    def timed_plane(recording, estimator, **kw):
-        start = time.perf_counter()
-        try:
-            return plane(recording, estimator, **kw)
-        finally:
-            key = f"plane {kw.get('mode')} {estimator}"
-            spent[key] = spent.get(key, 0.0) + time.perf_counter() - start
+    def timed(func, label):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                part = label(args, kwargs)
+                spent[part] = spent.get(part, 0.0) + time.perf_counter() - start
+        return wrapper
 
-    def timed_detect(*args, **kw):
-        start = time.perf_counter()
-        try:
-            return detect(*args, **kw)
-        finally:
-            spent["compression tests"] = (spent.get("compression tests", 0.0)
-                                          + time.perf_counter() - start)
-
-    infoplane.information_plane, compression.detect_compression = timed_plane, timed_detect
+    infoplane.information_plane = timed(
+        plane, lambda a, kw: f"plane {kw.get('mode')} {a[1]}")
+    compression.detect_compression = timed(detect, lambda a, kw: "compression tests")
     try:
         for key in keys:
             spent.clear()
