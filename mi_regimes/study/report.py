@@ -14,14 +14,15 @@ from .store import ResultStore
 __all__ = ["write_report"]
 
 
-def _scatter(models, path: str) -> None:
+def _scatter(models, regularisers, path: str) -> None:
     from ..plotting.heatmap import pyplot, save_figure
 
     plt = pyplot()
     tasks = sorted(models["task"].unique())
     fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 4.2), squeeze=False)
-    regs = sorted(models["regulariser"].unique())
-    colours = {r: plt.get_cmap("tab10")(i) for i, r in enumerate(regs)}
+    # colours from every regulariser of the study, not only those plotted: the same
+    # regulariser has the same colour on every page and every panel
+    colours = {r: plt.get_cmap("tab10")(i) for i, r in enumerate(sorted(regularisers))}
     for ax, task in zip(axes[0], tasks, strict=True):
         m = models[models["task"] == task]
         for reg, g in m.groupby("regulariser"):
@@ -32,8 +33,11 @@ def _scatter(models, path: str) -> None:
         ax.set_xlabel("largest late drop of I(X;T) [bits] (0 = none)")
         ax.set_ylabel("generalisation gap (train − test accuracy)")
         ax.axhline(0, color="grey", lw=0.6)
-    axes[0][0].legend(title="regulariser", fontsize=8)
-    fig.suptitle("Late compression against generalisation, one point per model")
+    handles = [plt.Line2D([], [], ls="", marker="o", color=c, label=r)
+               for r, c in colours.items()]
+    axes[0][-1].legend(handles=handles, title="regulariser", fontsize=8)
+    fig.suptitle("Late compression against generalisation, one point per model with an "
+                 "assessable layer (random-label controls shown, not in the statistics)")
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -163,7 +167,7 @@ def write_report(folder, out: str | None = None, *, mode: str = "population",
             f"\n![compression vs generalisation]({os.path.basename(stem)}_scatter.png)\n",
             f"\n![share assessable]({os.path.basename(stem)}_assessable.png)\n",
             f"\n![planes]({os.path.basename(stem)}_planes.png)\n"]
-        _scatter(s["models"], stem + "_scatter.png")
+        _scatter(s["models"], s["table"]["regulariser"].unique(), stem + "_scatter.png")
         _assessable(s["table"], stem + "_assessable.png")
         _planes(results, mode, estimator, stem + "_planes.png")
     if s["failed"]:
