@@ -7,20 +7,28 @@ alphabet of K states (K = 2**D for D-bit rows), then judges an estimate Ĥ by it
 at least 95 % whatever the source. The derivation, and which steps are exact bounds and
 which are asymptotic, is in docs/theory.md ("Verdicts with a stated guarantee").
 
-The bounds, in bits, from observables only (N, K_obs, singletons f1, the counts):
+The bounds, in bits, from observables only (N, the counts, and their fingerprint: how many
+states were seen once, twice, …):
 
-* **unseen mass**: M0 <= M0⁺ (:func:`unseen_mass_bound`: Good–Turing's f1/N plus
-  concentration terms, worst-case or variance-adaptive, whichever is smaller);
-* **unseen entropy**: mass m spread over at most K - K_obs unseen states carries at most
-  m·log2((K - K_obs)/m) bits, so H <= max over m <= M0⁺ of h(m) + (1 - m)·A +
-  m·log2(K - K_obs), with A the upper bound of the seen part below (and H <= log2 K);
-* **seen states**: A = Ĥ_plugin + b + z·s, with b the larger of the Miller–Madow and
-  jackknife bias corrections and s the delta-method standard deviation of Ĥ_plugin;
-* **lower end**: L = Ĥ_plugin - z·s (the plug-in is biased low for every source).
+* **bias**: the plug-in's mean lies below H by b = Σ_k β(N·p_k), each state's share
+  depending on its expected count alone; b⁻ <= b <= b⁺ are the least and largest such
+  sums over every histogram of probabilities on at most K states whose expected
+  fingerprint stays inside Chernoff confidence bands around the observed one (two linear
+  programmes, :func:`mi_regimes._fingerprint_lp.bias_range`); b⁺ is reported in two parts,
+  from states expected to be seen less than once (``unseen_entropy``) and from the others
+  (``seen_bias``);
+* **spread**: z·s, s the delta-method standard deviation of Ĥ_plugin with one potential
+  singleton's variance (log2(N)/N)² added (the delta method gives none to unseen states);
+* U = Ĥ_plugin + b⁺ + z·s (at most log2 K) and L = Ĥ_plugin + b⁻ - z·s; the unseen mass's
+  upper bound M0⁺ (:func:`unseen_mass_bound`) is reported beside them.
+
+A relative tolerance asks |Ĥ - H| <= tol·H for every H in [L, U], that is Ĥ - L <= tol·L
+and U - Ĥ <= tol·U.
 
 Labels, each defined here once and used by the regime grid, the planes and the plots:
-``reliable``, ``biased`` (the seen states' bias or spread exceeds the tolerance),
-``undersampled`` (the unseen-mass term alone exceeds it), ``saturated`` (the plug-in is
+``reliable``, ``biased`` (the interval reaches beyond the tolerance),
+``undersampled`` (what states expected to be seen less than once may add alone exceeds
+it), ``saturated`` (the plug-in is
 within ``SATURATION_TOL`` of log2 N: almost every sample distinct) and ``no guarantee``
 (no alphabet size is known, so unseen states could carry any entropy).
 """
@@ -73,15 +81,16 @@ class Verdict:
         The interval [L, U] holding H with probability >= ``CONFIDENCE`` (NaN when no
         alphabet size is known).
     tol_bits : float
-        The tolerance, in bits, the estimate was judged against.
+        The tolerance, in bits, below the estimate (tol·L; above it tol·U is allowed).
     unseen_mass : float
         M0⁺, the upper confidence bound on the probability of unseen states.
     unseen_entropy : float
-        The most entropy those states can add above the seen part's bound.
+        The part of b⁺ from states expected to be seen less than once: the most their
+        entropy can exceed what the plug-in gives them.
     seen_bias : float
-        b, the seen states' bias correction of the plug-in.
+        The part of b⁺ from the other states.
     spread : float
-        z·s, the spread of the plug-in at the chosen confidence.
+        z·s, the plug-in's spread at the chosen confidence.
     """
 
     status: str
@@ -153,23 +162,30 @@ def classify(summary: CountSummary, value: float | None = None, *, alphabet_size
                          "observed")
     if interval is None:
         interval = entropy_interval(s, k, confidence)
-    low, high, m0, unseen, spread = interval
-    tol_used = tol_bits if tol_bits is not None else tol * low
+    low, high, m0, rare, spread, bias = interval
+    # |Ĥ - H| <= tol·H for every H in [L, U]: Ĥ - L <= tol·L and U - Ĥ <= tol·U
+    tol_low = tol_bits if tol_bits is not None else tol * low
+    tol_high = tol_bits if tol_bits is not None else tol * high
     over, under = high - value, value - low
-    parts = (f"H in [{low:.4g}, {high:.4g}] bits w.p. >= {confidence:.0%} (unseen mass "
-             f"<= {m0:.3g} adds <= {unseen:.3g} bits; seen bias {s.seen_bias:.3g}, "
-             f"spread {spread:.3g})")
-    bounds = dict(h_low=low, h_high=high, tol_bits=tol_used, unseen_mass=m0,
-                  unseen_entropy=unseen, seen_bias=s.seen_bias, spread=spread)
-    worst = max(over, under)
-    if worst <= tol_used:
-        return Verdict("reliable", f"reliable: error <= {worst:.3g} <= tol {tol_used:.3g} "
-                                   f"bits; {parts}", **bounds)
-    if unseen > tol_used:
-        return Verdict("undersampled", f"undersampled: unseen states may add {unseen:.3g} "
-                                       f"> tol {tol_used:.3g} bits; {parts}", **bounds)
-    return Verdict("biased", f"biased: error bound {worst:.3g} > tol {tol_used:.3g} bits; "
-                             f"{parts}", **bounds)
+    parts = (f"H in [{low:.4g}, {high:.4g}] bits w.p. >= {confidence:.0%} (states expected "
+             f"to be seen less than once may add <= {rare:.3g} bits, the others' bias "
+             f"<= {bias:.3g}, spread {spread:.3g}; unseen mass <= {m0:.3g})")
+    bounds = dict(h_low=low, h_high=high, tol_bits=tol_low, unseen_mass=m0,
+                  unseen_entropy=rare, seen_bias=bias, spread=spread)
+    if over <= tol_high and under <= tol_low:
+        return Verdict("reliable", f"reliable: error <= {max(over, under):.3g} bits within "
+                                   f"tol ({tol_low:.3g} below, {tol_high:.3g} above); "
+                                   f"{parts}", **bounds)
+    if rare > tol_high:
+        return Verdict("undersampled", f"undersampled: rarely seen states may add "
+                                       f"{rare:.3g} > tol {tol_high:.3g} bits; {parts}",
+                       **bounds)
+    if over - tol_high >= under - tol_low:
+        gap, side, limit = over, "above", tol_high
+    else:
+        gap, side, limit = under, "below", tol_low
+    return Verdict("biased", f"biased: H may lie {gap:.3g} bits {side} the estimate > tol "
+                             f"{limit:.3g}; {parts}", **bounds)
 
 
 def assess(x, estimator: str = "plugin", tol: float = DEFAULT_TOL, *,

@@ -10,7 +10,7 @@ import math
 from itertools import product
 
 import numpy as np
-from scipy import integrate, special, stats
+from scipy import integrate, optimize, special, stats
 
 
 def counts_of_rows(x: np.ndarray) -> np.ndarray:
@@ -371,3 +371,64 @@ def chernoff_mean_upper(observed: float, log_odds: float) -> float:
         excess = mid - s - (s * math.log(mid / s) if s > 0 else 0.0) - log_odds
         lo, hi = (lo, mid) if excess > 0 else (mid, hi)
     return hi
+
+
+def chernoff_mean_lower(observed: float, log_odds: float) -> float:
+    """The μ <= s solving s·ln(s/μ) - s + μ = log_odds (0 if none), by scipy's brentq."""
+    s = float(observed)
+    if s <= 0:
+        return 0.0
+
+    def excess(mu):
+        return s * math.log(s / mu) - s + mu - log_odds
+
+    tiny = 1e-300
+    return 0.0 if excess(tiny) <= 0 else optimize.brentq(excess, tiny, s, xtol=1e-14,
+                                                         rtol=1e-13)
+
+
+def plugin_bias(lam: float, n: int) -> float:
+    """β(λ) = g(λ/N) - E[g(n/N)], n ~ Poisson(λ), g(p) = p·log2(1/p), by a plain sum."""
+    counts = np.arange(0, int(lam + 40 * math.sqrt(lam) + 60))
+    pmf = stats.poisson.pmf(counts, lam)
+    q = counts / n
+    g = np.where(q > 0, -q * np.log2(np.where(q > 0, q, 1.0)), 0.0)
+    return float(-(lam / n) * math.log2(lam / n) - pmf @ g)
+
+
+def bias_range(occupancy, n, k_states, log_odds, bin_starts, cells: int = 800):
+    """The two linear programmes of the plug-in's bias range, written out plainly.
+
+    One uniform grid in ln(λ) from N·2**-30/K to N (no separate dust); each cell's
+    coefficients (bias and bin occupancy per unit mass, (N/λ)·β(λ) and
+    (N/λ)·P(Poi(λ) ∈ bin)) evaluated at 20 points across the cell with plain sums
+    (:func:`plugin_bias`), their extremes taken; the bands from
+    :func:`chernoff_mean_upper` and :func:`chernoff_mean_lower`. K is a plain number here,
+    and N small (the sums run to λ = N).
+    """
+    edges = np.geomspace(n * 2.0**-30 / k_states, n, cells + 1)
+    starts = list(bin_starts) + [np.inf]
+    bias_lo, bias_hi = np.empty(cells), np.empty(cells)
+    occ_lo = np.empty((len(bin_starts), cells))
+    occ_hi = np.empty((len(bin_starts), cells))
+    for i in range(cells):
+        lams = np.geomspace(edges[i], edges[i + 1], 20)
+        b = np.array([n / lam * plugin_bias(lam, n) for lam in lams])
+        bias_lo[i], bias_hi[i] = b.min(), b.max()
+        for j in range(len(bin_starts)):
+            prob = stats.poisson.cdf(starts[j + 1] - 1, lams) - stats.poisson.cdf(
+                starts[j] - 1, lams)
+            occ = n / lams * prob
+            occ[occ < 1e-12] = 0.0  # below the solver's tolerance anyway
+            occ_lo[j, i], occ_hi[j, i] = occ.min(), occ.max()
+    up = np.array([chernoff_mean_upper(f, log_odds) for f in occupancy])
+    lo = np.array([chernoff_mean_lower(f, log_odds) for f in occupancy])
+    scale = 1 / np.maximum(up, 1.0)[:, None]  # conditioning only: rows of similar size
+    a_ub = np.vstack([occ_lo * scale, -occ_hi * scale, (n / (edges[1:] * k_states))[None, :]])
+    b_ub = np.concatenate([up * scale[:, 0], -lo * scale[:, 0], [1.0]])
+    # the interior-point solver: the simplex one stalls on this grid's tiny coefficients
+    kw = dict(A_ub=a_ub, b_ub=b_ub, A_eq=np.ones((1, cells)), b_eq=[1.0], method="highs-ipm")
+    high = optimize.linprog(-bias_hi, **kw)
+    low = optimize.linprog(bias_lo, **kw)
+    assert high.status == 0 and low.status == 0, (high.message, low.message)
+    return low.fun, -high.fun

@@ -42,9 +42,15 @@ def test_hand_cases_and_reasons():
     reliable = V.classify(V.summarize_counts([2500] * 4), alphabet_size=4)
     assert reliable.status == "reliable" and reliable.unseen_mass == 0.0
     assert "H in [" in reliable.reason and reliable.h_low <= 2.0 <= reliable.h_high
-    # four states seen 2500 times each, but 2**30 possible: the unseen bound decides
-    wide = V.classify(V.summarize_counts([2500] * 4), alphabet_size=2**30)
-    assert wide.status == "undersampled" and wide.unseen_entropy > wide.tol_bits
+    # four states seen 25 times each, 2**30 possible: no coincidence-free state was seen,
+    # yet up to ~0.1 of the mass could hide in unseen states carrying ~40 bits each
+    wide = V.classify(V.summarize_counts([25] * 4), alphabet_size=2**30)
+    assert wide.status == "undersampled" and wide.unseen_entropy > 0.05 * wide.h_high
+    assert "expected to be seen less than once may add" in wide.reason
+    # seen 2500 times each, the hidden mass is at most ~0.0015: 0.06 bits at most, reliable
+    deep = V.classify(V.summarize_counts([2500] * 4), alphabet_size=2**30)
+    assert deep.status == "reliable" and 2.0 <= deep.h_high <= 2.1
+    assert deep.unseen_entropy < 0.1 and deep.unseen_mass < 0.005
     assert V.classify(V.summarize_counts([3, 1, 1, 2, 1, 2, 1, 1, 2, 1]),
                       alphabet_size=16).status in ("biased", "undersampled")
     no_k = V.classify(V.summarize_counts([50] * 8))
