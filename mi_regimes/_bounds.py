@@ -218,7 +218,9 @@ def entropy_interval(summary: CountSummary, alphabet_size, confidence: float = 0
                      confidence)
 
 
-@functools.lru_cache(maxsize=256)
+# A study's plane asks for ~4 intervals per (epoch, layer) point and then the same ones
+# for each further estimator: the cache holds a whole plane's (small keys: profiles).
+@functools.lru_cache(maxsize=8192)
 def _interval(values_bytes: bytes, mult_bytes: bytes, h_plugin: float, sd_plugin: float,
               k_observed: int, alphabet_size, confidence: float) -> Interval:
     """:func:`entropy_interval`, cached: every estimator of one sample asks for it."""
