@@ -396,7 +396,7 @@ def plugin_bias(lam: float, n: int) -> float:
     return float(-(lam / n) * math.log2(lam / n) - pmf @ g)
 
 
-def bias_range(occupancy, n, k_states, log_odds, bin_starts, cells: int = 800):
+def bias_range(occupancy, n, k_states, log_odds, bin_starts, cells: int = 400):
     """The two linear programmes of the plug-in's bias range, written out plainly.
 
     One uniform grid in ln(λ) from N·2**-30/K to N (no separate dust); each cell's
