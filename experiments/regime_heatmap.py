@@ -2,7 +2,7 @@
 
 Monte Carlo relative bias of the plug-in, Miller-Madow and bootstrap estimators of H for iid
 Bernoulli(0.5) rows over log2 N = 4..16 and D = 1..40, with the log2 N saturation line and
-the reliable/biased boundaries. Run: ``python experiments/regime_heatmap.py`` (about 1 min
+the reliable/biased boundaries. Run: ``python experiments/regime_heatmap.py`` (about 1.5 min
 on two cores; the same as ``mi-regimes heatmap --out docs/img/regimes.png``).
 """
 

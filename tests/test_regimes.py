@@ -89,3 +89,17 @@ def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         regimes.run_grid(**{"n_values": [16], "d_values": [2], "reps": 2, "progress": False,
                             **kwargs})
+
+
+def test_verdicts_on_a_subset_of_replicates():
+    """verdict_reps gives verdicts to the first replicates only; the estimates are the same."""
+    kw = dict(n_values=[256], d_values=[6], estimators=["plugin", "bootstrap"], reps=8,
+              rng=3, progress=False, n_boot=50)
+    full = regimes.run_grid(**kw)
+    part = regimes.run_grid(**kw, verdict_reps=3)
+    assert (full["mean"] == part["mean"]).all() and (full["coverage"].fillna(-1)
+                                                     == part["coverage"].fillna(-1)).all()
+    shares = part["reliable_share"] * 3
+    assert np.allclose(shares, np.round(shares))
+    with pytest.raises(ValueError, match="verdict_reps"):
+        regimes.run_grid(**kw, verdict_reps=0)

@@ -47,6 +47,10 @@ def add_parser(sub, fmt) -> None:
                    choices=["rel_bias", "bias", "rmse", "saturated_frac", "coverage"],
                    help="colour of the cells, default rel_bias")
     h.add_argument("--reps", type=int, default=100, help="replicates per cell, default 100")
+    h.add_argument("--verdict-reps", type=int, default=20,
+                   help="replicates per cell that also get a verdict and its interval (two "
+                        "linear programmes each, ~16 ms), default 20; the CSV's verdict "
+                        "columns are shares over them")
     h.add_argument("--n-boot", type=int, default=200, help="bootstrap replicates, default 200")
     h.add_argument("--seed", type=int, default=0, help="master seed (rng), default 0")
     h.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
@@ -84,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         table = run_grid(args.family, params(args.param), [2**k for k in log2_n], d_values,
                          names, reps=args.reps, rng=args.seed, jobs=args.jobs,
                          n_boot=args.n_boot, tol=args.tol, progress=not args.quiet,
-                         exact=args.exact)
+                         exact=args.exact, verdict_reps=args.verdict_reps)
     fig = regime_heatmap(table, metric=args.metric, tol=args.tol)
     write_csv(table, csv)
     save_figure(fig, out)
