@@ -2,10 +2,9 @@
 
 Its parts, all from the counts: the least and most the plug-in's mean can be below H, over
 every histogram of probabilities its fingerprint allows (:mod:`mi_regimes._fingerprint_lp`),
-and the plug-in's spread. An upper confidence bound on the unseen mass is reported
-beside it. Used by the
-verdicts (:mod:`mi_regimes.verdicts`) and by the intervals every estimate reports
-(:mod:`mi_regimes.information`). Derivations in docs/theory.md.
+and the plug-in's spread; an upper confidence bound on the unseen mass is reported beside
+it. Used by the verdicts (:mod:`mi_regimes.verdicts`) and by the intervals every estimate
+reports (:mod:`mi_regimes.information`). Derivations in docs/theory.md.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
-from ._count_estimators import jackknife_nats
 from ._fingerprint_lp import bias_range, bin_occupancy
 from ._profile import profile_of
 from .estimators import check_counts
@@ -135,7 +133,6 @@ class CountSummary:
     doubletons: int
     h_plugin: float
     sd_plugin: float
-    seen_bias: float
     values: np.ndarray  # the count profile: distinct counts ...
     multiplicities: np.ndarray  # ... and how many states have each
 
@@ -173,12 +170,9 @@ def summarize_profile(values: np.ndarray, mult: np.ndarray) -> CountSummary:
     # delta method, with the second-order term that keeps it positive when q is uniform
     var = max(float(np.sum(weight * log_q * log_q)) - h * h, 0.0) / n
     var += (k_obs - 1) / (2.0 * n * n * LN2 * LN2)
-    miller_madow = (k_obs - 1) / (2.0 * n * LN2)
-    jackknife = jackknife_nats(values, mult)[0] / LN2 - h if n > 1 else 0.0
     f1 = int(mult[0]) if values[0] == 1 else 0
     f2 = int(mult[np.searchsorted(values, 2)]) if np.any(values == 2) else 0
-    return CountSummary(n, k_obs, f1, f2, h, math.sqrt(var),
-                        max(miller_madow, jackknife, 0.0), values, mult)
+    return CountSummary(n, k_obs, f1, f2, h, math.sqrt(var), values, mult)
 
 
 class Interval(NamedTuple):
@@ -200,8 +194,8 @@ def entropy_interval(summary: CountSummary, alphabet_size, confidence: float = 0
     the least and largest bias H - E[Ĥ_plugin] over every histogram of probabilities whose
     expected fingerprint lies in the observed one's confidence bands
     (:func:`mi_regimes._fingerprint_lp.bias_range`), s the delta-method standard deviation
-    of Ĥ_plugin with one potential singleton's variance added. Every band end and each
-    side of the spread has an equal share of 1 - ``confidence``.
+    of Ĥ_plugin with one potential singleton's variance added. Each side of the spread
+    has ``_SPREAD_SHARE`` of 1 - ``confidence``, the band ends share the rest equally.
 
     Returns
     -------
