@@ -1,14 +1,16 @@
 """How far the plug-in's mean can be below H, given the fingerprint: two linear programmes.
 
-The plug-in's error is a sum over states: H - E[Ĥ] = Σ_k β(λ_k), where λ_k = N·p_k and
-β(λ) = g(λ/N) - E[g(n/N)], n ~ Poi(λ), g(p) = p·log2(1/p): under Poisson(N) sampling the
-counts are independent Poisson, and each state's share of the bias depends on its λ alone
-(about 1/(2N ln 2) for a state seen often, all of g(p) for one almost never seen).
+The plug-in's error in the mean is a sum over states: in a sample of exactly N the count of
+state k is Binomial(N, p_k), so H - E[Ĥ] = Σ_k β(p_k) with β(x) = g(x) - E[g(c/N)],
+c ~ Binomial(N, x), g(p) = p·log2(1/p): about (1 - x)/(2N ln 2) for a state seen often, all
+of g(x) for one almost never seen. The fingerprint's bands are Poisson statements (counts
+independent Poi(λ_k), λ_k = N·p_k, each failure probability times e·sqrt(N) for a sample of
+exactly N).
 
 Describe the source by its histogram: w_i, the probability mass in states whose λ lies in
 the cell [λ_i, λ_(i+1)] of a fixed grid. Then everything is linear in w:
 
-* the bias: Σ_i w_i·(N/λ)·β(λ);
+* the bias: Σ_i w_i·β(x)/x;
 * the number of states seen a number of times in bin b (1, 2, 3, 4, 5, 6–7, 8–11, 12–19,
   20–39, 40 and more) is a sum of independent indicators with mean
   Σ_i w_i·(N/λ)·P(Poi(λ) ∈ b): Chernoff's two tails give a band for that mean;
@@ -47,9 +49,9 @@ _GRID_RATIO = 1.1
 _DUST_LAMBDA = 1e-3
 _POINTS = 5
 _TANGENTS = 48
-# Poisson sums run over λ ± _SPAN·sqrt(λ) + _SPAN (terms beyond are below 1e-30); above
-# _EXACT_LAMBDA the bias is bracketed by 1/(2N ln 2)·[1, 1 + 1/λ] (exact sums give
-# 1 + 1/(6λ) + O(1/λ²) there: 1.000167 at λ = 1000).
+# Binomial sums run over λ ± _SPAN·sqrt(λ) + _SPAN (terms beyond are below 1e-30); above
+# _EXACT_LAMBDA the bias per state is bracketed by [0, (1 + 1/λ)/(2N ln 2)] (the Poisson
+# bias, an upper bound, is 1 + 1/(6λ) + O(1/λ²) times 1/(2N ln 2) there).
 _SPAN = 13.0
 _EXACT_LAMBDA = 1000.0
 
@@ -102,12 +104,16 @@ def _g(x):
         return np.where(x > 0, -x * np.log2(np.where(x > 0, x, 1.0)), 0.0)
 
 
-def _poisson_window(lam: float) -> tuple[np.ndarray, np.ndarray]:
-    """Counts n around λ and their Poisson probabilities (the rest is below 1e-30)."""
+def _binomial_window(n: int, x: float) -> tuple[np.ndarray, np.ndarray]:
+    """Counts around N·x and their Binomial(N, x) probabilities (the rest below 1e-30)."""
+    lam = n * x
     width = _SPAN * math.sqrt(lam) + _SPAN
-    counts = np.arange(max(0, int(lam - width)), int(lam + width) + 1)
-    log_pmf = counts * math.log(lam) - lam - special.gammaln(counts + 1.0) if lam > 0 \
-        else np.where(counts == 0, 0.0, -np.inf)
+    counts = np.arange(max(0, int(lam - width)), min(n, int(lam + width) + 1) + 1)
+    if x >= 1.0:
+        return counts, (counts == n).astype(np.float64)
+    log_pmf = (special.gammaln(n + 1.0) - special.gammaln(counts + 1.0)
+               - special.gammaln(n - counts + 1.0) + counts * math.log(x)
+               + (n - counts) * math.log1p(-x))
     return counts, np.exp(log_pmf)
 
 
@@ -127,15 +133,16 @@ def _cells(n: int) -> dict:
     for idx in np.ndindex(lam.shape):
         log_lam = float(log_points[idx])
         if lam[idx] > _EXACT_LAMBDA:
-            bias_low[idx] = math.exp(log_n - log_lam) / (2.0 * n * ln2)
-            bias_high[idx] = bias_low[idx] * (1.0 + 1.0 / lam[idx])
+            # Binomial(N, x) is below Poisson(λ) in the convex order, so its bias (g is
+            # concave) is at most the Poisson one, <= (1 + 1/λ)/(2N ln 2); at least 0
+            bias_low[idx] = 0.0
+            bias_high[idx] = math.exp(log_n - log_lam) * (1.0 + 1.0 / lam[idx]) / (2 * n * ln2)
             continue
-        counts = _poisson_window(lam[idx])[0]
-        counts = counts[counts > 0]  # g(0) = 0
-        # (N/λ)·P(n) = N·e^-λ·λ^(n-1)/n!, in logarithms (N/λ overflows for the dust)
-        weight = np.exp(log_n - lam[idx] + (counts - 1) * log_lam - special.gammaln(counts + 1.0))
-        # (N/λ)·g(λ/N) = log2(N/λ)
-        value = (log_n - log_lam) / ln2 - float(weight @ _g(counts / n))
+        x = min(math.exp(log_lam - log_n), 1.0)
+        counts, pmf = _binomial_window(n, x)
+        # β/x = log2(1/x) - E[g(c/N)]/x, c ~ Binomial(N, x): the plug-in's mean is over
+        # samples of exactly N (the bands alone are Poisson statements)
+        value = (log_n - log_lam) / ln2 - float(pmf @ _g(counts / n)) / x
         bias_low[idx] = bias_high[idx] = value
     return {"log_edges": log_edges, "log_points": log_points, "lam": lam,
             "bias_max": bias_high.max(axis=1), "bias_min": bias_low.min(axis=1),
@@ -224,10 +231,10 @@ def bias_range(occupancy: np.ndarray, n: int, log2_k: float, log_odds: float) ->
     a_eq = np.concatenate([np.ones(size + 1), [0.0]])[None, :]  # Σ w + m = 1
     kwargs = {"A_ub": a_ub, "b_ub": b_ub, "A_eq": a_eq, "b_eq": [1.0], "bounds": (0, None),
               "method": "highs"}
-    # the dust's bias per unit mass is log2(1/x) - (N/λ)·E[g(n/N)] <= log2(1/x) -
-    # e^-0.001·log2 N (its singletons alone), and Σ over the dust of mass·log2(1/x) <= t;
-    # at least its value at λ = 0.001 (log2(1/x) falls with λ)
-    dust_high = -math.exp(-_DUST_LAMBDA) * math.log2(n)
+    # the dust's bias per unit mass is log2(1/x) - E[g(c/N)]/x, c ~ Binomial(N, x), at most
+    # log2(1/x) - (1 - x)^(N-1)·log2 N (its singletons alone; x < 0.001/N), and Σ over the
+    # dust of mass·log2(1/x) <= t; at least its value at λ = 0.001 (it falls with λ)
+    dust_high = -math.exp((n - 1) * math.log1p(-_DUST_LAMBDA / n)) * math.log2(n)
     high = optimize.linprog(-np.concatenate([cells["bias_max"], [dust_high, 1.0]]), **kwargs)
     low = optimize.linprog(np.concatenate([cells["bias_min"], [cells["dust_low"], 0.0]]),
                            **kwargs)

@@ -388,20 +388,23 @@ def chernoff_mean_lower(observed: float, log_odds: float) -> float:
 
 
 def plugin_bias(lam: float, n: int) -> float:
-    """β(λ) = g(λ/N) - E[g(n/N)], n ~ Poisson(λ), g(p) = p·log2(1/p), by a plain sum."""
-    counts = np.arange(0, int(lam + 40 * math.sqrt(lam) + 60))
-    pmf = stats.poisson.pmf(counts, lam)
+    """β = g(x) - E[g(c/N)], c ~ Binomial(N, x = λ/N), g(p) = p·log2(1/p), a plain sum
+    over every count 0 … N."""
+    x = min(lam / n, 1.0)
+    counts = np.arange(0, n + 1)
+    pmf = stats.binom.pmf(counts, n, x)
     q = counts / n
     g = np.where(q > 0, -q * np.log2(np.where(q > 0, q, 1.0)), 0.0)
-    return float(-(lam / n) * math.log2(lam / n) - pmf @ g)
+    return float(-x * math.log2(x) - pmf @ g)
 
 
 def bias_range(occupancy, n, k_states, log_odds, bin_starts, cells: int = 400):
     """The two linear programmes of the plug-in's bias range, written out plainly.
 
     One uniform grid in ln(λ) from N·2**-30/K to N (no separate dust); each cell's
-    coefficients (bias and bin occupancy per unit mass, (N/λ)·β(λ) and
-    (N/λ)·P(Poi(λ) ∈ bin)) evaluated at 20 points across the cell with plain sums
+    coefficients (bias and bin occupancy per unit mass, (N/λ)·β and (N/λ)·P(Poi(λ) ∈ bin):
+    the bias over samples of exactly N, the bands Poisson statements) evaluated at 20
+    points across the cell with plain sums
     (:func:`plugin_bias`), their extremes taken; the bands from
     :func:`chernoff_mean_upper` and :func:`chernoff_mean_lower`. K is a plain number here,
     and N small (the sums run to λ = N).

@@ -89,6 +89,14 @@ def test_all_distinct_samples_imply_a_high_entropy():
     assert 13.5 < interval.low < 15.6 and interval.high == 40.0
 
 
+def test_a_dominant_state_does_not_raise_the_lower_end():
+    """One sample, or one state seen every time, cannot rule out a one-state source
+    (H = 0): the bias of a state of probability near 1 is (1 - x)/(2N ln 2), not the
+    Poisson 1/(2N ln 2)."""
+    for counts, k in (([1], 4), ([16], 2), ([400], 2**10)):
+        assert V.entropy_interval(V.summarize_counts(counts), k).low == 0.0
+
+
 def test_well_sampled_alphabet_is_tight():
     interval = V.entropy_interval(V.summarize_counts([2500] * 4), 4)
     assert 1.99 < interval.low <= 2.0 == interval.high
