@@ -97,13 +97,6 @@ def bin_occupancy(values: np.ndarray, mult: np.ndarray) -> np.ndarray:
     return np.bincount(which, weights=mult, minlength=starts.size).astype(np.float64)
 
 
-def _g(x):
-    """x·log2(1/x), 0 at 0."""
-    x = np.asarray(x, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(x > 0, -x * np.log2(np.where(x > 0, x, 1.0)), 0.0)
-
-
 def _binomial_window(n: int, x: float) -> tuple[np.ndarray, np.ndarray]:
     """Counts around N·x and their Binomial(N, x) probabilities (the rest below 1e-30)."""
     lam = n * x
@@ -142,7 +135,7 @@ def _cells(n: int) -> dict:
         counts, pmf = _binomial_window(n, x)
         # β/x = log2(1/x) - E[g(c/N)]/x, c ~ Binomial(N, x): the plug-in's mean is over
         # samples of exactly N (the bands alone are Poisson statements)
-        value = (log_n - log_lam) / ln2 - float(pmf @ _g(counts / n)) / x
+        value = (log_n - log_lam) / ln2 - float(pmf @ special.entr(counts / n)) / (x * ln2)
         bias_low[idx] = bias_high[idx] = value
     return {"log_edges": log_edges, "log_points": log_points, "lam": lam,
             "bias_max": bias_high.max(axis=1), "bias_min": bias_low.min(axis=1),
@@ -156,19 +149,46 @@ def _occupancy(n: int) -> tuple[np.ndarray, np.ndarray]:
     lam, log_points = cells["lam"], cells["log_points"]
     lo = np.asarray(BIN_STARTS, dtype=np.float64)[:, None, None]
     hi = np.asarray(BIN_STARTS[1:] + (np.inf,), dtype=np.float64)[:, None, None]
-    # (N/λ)·P(lo <= Poi(λ) < hi); where λ < 1 as the series Σ N·e^-λ·λ^(n-1)/n!, whose
-    # terms fall at least 1/λ-fold (N/λ itself overflows for the dust)
-    with np.errstate(over="ignore", invalid="ignore"):
-        prob = special.pdtr(hi - 1, lam[None]) - special.pdtr(lo - 1, lam[None])
-        per_mass = np.exp(math.log(n) - log_points)[None] * np.maximum(prob, 0.0)
-    small = lam < 1.0
-    for b, start in enumerate(BIN_STARTS):
-        stop = min(float(hi[b, 0, 0]), start + 40.0)
-        terms = np.arange(start, stop)[:, None]
-        log_terms = (math.log(n) - lam[small][None, :] + (terms - 1) * log_points[small][None, :]
-                     - special.gammaln(terms + 1.0))
-        per_mass[b][small] = np.exp(log_terms).sum(axis=0)
+    # (N/λ)·P(lo <= Poi(λ) < hi); λ >= _DUST_LAMBDA, so N/λ <= 1000·N
+    prob = special.pdtr(hi - 1, lam[None]) - special.pdtr(lo - 1, lam[None])
+    per_mass = np.exp(math.log(n) - log_points)[None] * np.maximum(prob, 0.0)
     return per_mass.min(axis=2), per_mass.max(axis=2)
+
+
+@functools.lru_cache(maxsize=64)
+def _programme(n: int, log2_k: float) -> tuple:
+    """The parts of both programmes that do not depend on the counts: the occupancy
+    coefficients with the dust's two columns, the count and tangent rows, the dust's
+    largest bias per unit mass."""
+    cells = _cells(n)
+    occ_min, occ_max = _occupancy(n)
+    log_n, ln2 = math.log(n), math.log(2.0)
+    size = cells["bias_max"].size
+    # the dust (λ < _DUST_LAMBDA): mass m and entropy t. Per unit mass it adds N·e^-λ to
+    # E[f_1] (least N·e^-0.001, most N), at most N·λ/2 to E[f_2], nothing measurable beyond
+    dust_min = np.zeros(len(BIN_STARTS))
+    dust_max = np.zeros(len(BIN_STARTS))
+    dust_min[0], dust_max[0] = n * math.exp(-_DUST_LAMBDA), n
+    dust_max[1] = n * _DUST_LAMBDA / 2.0
+    no_entropy = np.zeros((len(BIN_STARTS), 1))
+    occ_min = np.hstack([occ_min, dust_min[:, None], no_entropy])
+    occ_max = np.hstack([occ_max, dust_max[:, None], no_entropy])
+    # at most K states: a cell's states per unit mass are at least N/λ_hi (dust: N/0.001)
+    count = np.exp(log_n - np.concatenate([cells["log_edges"][1:], [math.log(_DUST_LAMBDA)]])
+                   - log2_k * ln2)
+    # t <= m·log2(K/m) through its tangents at m_j = 2**-j: t <= m·(log2 K + j - 1/ln 2) +
+    # 2**-j/ln 2 (a concave function lies below its tangents)
+    j = np.arange(_TANGENTS, dtype=np.float64)
+    tangents = np.zeros((_TANGENTS, size + 2))
+    tangents[:, size] = -(log2_k + j - 1.0 / ln2)
+    tangents[:, size + 1] = 1.0
+    rows = np.vstack([np.concatenate([count, [0.0]])[None, :], tangents])
+    bounds = np.concatenate([[1.0], 2.0**-j / ln2])
+    # the dust's bias per unit mass is log2(1/x) - E[g(c/N)]/x, c ~ Binomial(N, x), at most
+    # log2(1/x) - (1 - x)^(N-1)·log2 N (its singletons alone; x < 0.001/N), and Σ over the
+    # dust of mass·log2(1/x) <= t; at least its value at λ = 0.001 (it falls with λ)
+    dust_high = -math.exp((n - 1) * math.log1p(-_DUST_LAMBDA / n)) * math.log2(n)
+    return occ_min, occ_max, rows, bounds, dust_high
 
 
 class BiasRange(NamedTuple):
@@ -201,40 +221,16 @@ def bias_range(occupancy: np.ndarray, n: int, log2_k: float, log_odds: float) ->
         range.
     """
     cells = _cells(n)
-    occ_min, occ_max = _occupancy(n)
-    log_n, ln2 = math.log(n), math.log(2.0)
+    occ_min, occ_max, fixed_rows, fixed_bounds, dust_high = _programme(n, log2_k)
     up = np.asarray(band_upper(occupancy, log_odds), dtype=np.float64)
     lo = band_lower(occupancy, log_odds)
     size = cells["bias_max"].size
-    # the dust (λ < _DUST_LAMBDA): mass m and entropy t. Per unit mass it adds N·e^-λ to
-    # E[f_1] (least N·e^-0.001, most N), at most N·λ/2 to E[f_2], nothing measurable beyond
-    dust_min = np.zeros(len(BIN_STARTS))
-    dust_max = np.zeros(len(BIN_STARTS))
-    dust_min[0], dust_max[0] = n * math.exp(-_DUST_LAMBDA), n
-    dust_max[1] = n * _DUST_LAMBDA / 2.0
-    occ_min = np.hstack([occ_min, dust_min[:, None], np.zeros((len(BIN_STARTS), 1))])
-    occ_max = np.hstack([occ_max, dust_max[:, None], np.zeros((len(BIN_STARTS), 1))])
-    # at most K states: a cell's states per unit mass are at least N/λ_hi (dust: N/0.001)
-    count = np.exp(log_n - np.concatenate([cells["log_edges"][1:], [math.log(_DUST_LAMBDA)]])
-                   - log2_k * ln2)
-    count_row = np.concatenate([count, [0.0]])
-    # t <= m·log2(K/m) through its tangents at m_j = 2**-j: t <= m·(log2 K + j - 1/ln 2) +
-    # 2**-j/ln 2 (a concave function lies below its tangents)
-    j = np.arange(_TANGENTS, dtype=np.float64)
-    tangents = np.zeros((_TANGENTS, size + 2))
-    tangents[:, size] = -(log2_k + j - 1.0 / ln2)
-    tangents[:, size + 1] = 1.0
     scale = 1.0 / np.maximum(up, 1.0)  # rows of comparable size for the solver
-    a_ub = np.vstack([occ_min * scale[:, None], -occ_max * scale[:, None], count_row[None, :],
-                      tangents])
-    b_ub = np.concatenate([up * scale, -lo * scale, [1.0], 2.0**-j / ln2])
+    a_ub = np.vstack([occ_min * scale[:, None], -occ_max * scale[:, None], fixed_rows])
+    b_ub = np.concatenate([up * scale, -lo * scale, fixed_bounds])
     a_eq = np.concatenate([np.ones(size + 1), [0.0]])[None, :]  # Σ w + m = 1
     kwargs = {"A_ub": a_ub, "b_ub": b_ub, "A_eq": a_eq, "b_eq": [1.0], "bounds": (0, None),
               "method": "highs"}
-    # the dust's bias per unit mass is log2(1/x) - E[g(c/N)]/x, c ~ Binomial(N, x), at most
-    # log2(1/x) - (1 - x)^(N-1)·log2 N (its singletons alone; x < 0.001/N), and Σ over the
-    # dust of mass·log2(1/x) <= t; at least its value at λ = 0.001 (it falls with λ)
-    dust_high = -math.exp((n - 1) * math.log1p(-_DUST_LAMBDA / n)) * math.log2(n)
     high = optimize.linprog(-np.concatenate([cells["bias_max"], [dust_high, 1.0]]), **kwargs)
     low = optimize.linprog(np.concatenate([cells["bias_min"], [cells["dust_low"], 0.0]]),
                            **kwargs)
