@@ -145,6 +145,27 @@ class BinaryMLP:
         self._names = [(f"W{i}", f"gamma{i}", f"beta{i}", f"mean{i}", f"var{i}")
                        for i in range(1, self.n_layers + 1)]
         self._flatten_params()
+        self._flatten_statistics()
+
+    def _flatten_statistics(self) -> None:
+        # the batch-norm statistics as views of one buffer, for the compiled step
+        self._stats_layout: dict[str, tuple[int, tuple[int, ...]]] = {}
+        offset = 0
+        for k, v in self.buffers.items():
+            self._stats_layout[k] = (offset, v.shape)
+            offset += v.size
+        self._stats_flat = np.empty(offset, np.float32)
+        self._stats_views = _views_of(self._stats_flat, self._stats_layout)
+        for k, view in self._stats_views.items():
+            view[...] = self.buffers[k]
+            self.buffers[k] = view
+
+    def flat_statistics(self) -> np.ndarray | None:
+        """The buffer behind every batch-norm statistic, or None once one was replaced."""
+        if len(self.buffers) != len(self._stats_views) or any(
+                self.buffers.get(k) is not v for k, v in self._stats_views.items()):
+            return None
+        return self._stats_flat
 
     def _flatten_params(self) -> None:
         # Every parameter becomes a view of one float32 buffer, latent weights first, so

@@ -12,13 +12,15 @@ call whatever thread runs it, so the result is the same bit for bit on 1 or 16 t
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 
 import numpy as np
 
 from .._parallel import kernel_threads, run_chunks
 
-__all__ = ["BLOCKS", "SPLIT_WORK", "matmul", "single_blas"]
+__all__ = ["BLOCKS", "SPLIT_WORK", "matmul", "one_blas_thread", "single_blas"]
 
 #: Row blocks of a split product (fixed: the partition must not depend on the threads).
 BLOCKS = 8
@@ -40,11 +42,39 @@ def _controller():
     return _CONTROLLER
 
 
+_LOCK = threading.Lock()
+_DEPTH = 0
+_LIMIT = None
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """BLAS on one thread inside the block; nested blocks cost nothing.
+
+    Setting and restoring the limit through threadpoolctl costs 10-20 µs, several times
+    a small network's whole step, so only the outermost block does it (a fit enters
+    once, and the forward and backward passes inside find the limit already set).
+    """
+    global _DEPTH, _LIMIT
+    with _LOCK:
+        if _DEPTH == 0:
+            _LIMIT = _controller().limit(limits=1, user_api="blas")
+        _DEPTH += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _DEPTH -= 1
+            if _DEPTH == 0:
+                _LIMIT.restore_original_limits()
+                _LIMIT = None
+
+
 def single_blas(method):
-    """Run ``method`` with BLAS on one thread (about 8 µs per call)."""
+    """Run ``method`` inside :func:`one_blas_thread`."""
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
-        with _controller().limit(limits=1, user_api="blas"):
+        with one_blas_thread():
             return method(*args, **kwargs)
     return wrapper
 

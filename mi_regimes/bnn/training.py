@@ -18,8 +18,10 @@ from .._random import as_seed_sequence, renamed_seed
 from .._validation import check_float, check_fraction, check_int
 from .checkpoint import package_versions
 from .datasets import Dataset, corrupt_labels, stratified_indices
+from .fused import fused_step
 from .model import BinaryMLP, Gradients, loss_and_accuracy
 from .optim import Adam, learning_rate
+from .products import one_blas_thread
 from .recording import RecordedSet, Recorder, Recording
 from .threads import ThreadTuner, thread_budget, use_threads
 
@@ -79,8 +81,13 @@ def train_step(model: BinaryMLP, xb, yb, optimizer: Adam, *, rng=None,
         if xb.shape[0] < 2:
             raise ValueError(f"xb: batch norm needs at least 2 samples, got {xb.shape[0]}")
         yb = _check_batch_labels(model, yb, xb.shape[0])
-    _, cache = model.forward(xb, True, rng, validate=False)
-    loss, grads = model.backward(cache, yb, out=grads)
+    if grads is None:
+        grads = model.new_gradients()
+    with one_blas_thread():
+        loss = fused_step(model, xb, yb, grads)
+        if loss is None:  # dropout, or shapes the compiled step leaves to NumPy
+            _, cache = model.forward(xb, True, rng, validate=False)
+            loss, grads = model.backward(cache, yb, out=grads)
     optimizer.step(model.params, grads)
     return loss
 
@@ -215,44 +222,46 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
         "h_x": {"train": data.population_bits, "test": data.population_bits},
         "versions": package_versions()})
     tuner = _thread_tuner(model, threads, batch_size, recorder)
-    with use_threads(tuner.next_threads()):
-        recorder.capture(0)
-    best, waited = math.inf, 0
-    from tqdm.auto import tqdm
+    # BLAS on one thread for the whole run: set once, not at every forward and backward
+    with one_blas_thread():
+        with use_threads(tuner.next_threads()):
+            recorder.capture(0)
+        best, waited = math.inf, 0
+        from tqdm.auto import tqdm
 
-    for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not progress):
-        opt.lr = learning_rate(lr_schedule, lr, epoch - 1, epochs)
-        order = shuffle.permutation(n)
-        t = tuner.next_threads()
-        started = time.perf_counter()
-        with use_threads(t):
-            for start in range(0, n - 1, batch_size):
-                idx = order[start:start + batch_size]
-                if idx.size < 2:  # batch norm needs two samples
-                    continue
-                train_step(model, x_fit[idx], y_fit[idx], opt, rng=shuffle, grads=grads,
-                           validate=False)
-            metrics = recorder.capture(epoch)
-        seconds = time.perf_counter() - started
-        tuner.report(t, seconds)
-        history.epoch_seconds.append(seconds)
-        history.epoch.append(epoch)
-        history.lr.append(opt.lr)
-        for k in ("train_loss", "train_acc", "train_loss_noisy", "train_acc_noisy",
-                  "test_loss", "test_acc"):
-            getattr(history, k).append(metrics[k])
-        if val_idx is not None:
-            val = model.evaluate(data.x_train[val_idx], noisy[val_idx])[0]
-            history.val_loss.append(val)
-            if patience is not None:
-                if val < best - 1e-6:
-                    best, waited = val, 0
-                else:
-                    waited += 1
-                    if waited >= patience:
-                        history.stopped_early = True
-                        recorder.capture(epoch, force=True)  # the last epoch is recorded
-                        break
+        for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not progress):
+            opt.lr = learning_rate(lr_schedule, lr, epoch - 1, epochs)
+            order = shuffle.permutation(n)
+            t = tuner.next_threads()
+            started = time.perf_counter()
+            with use_threads(t):
+                for start in range(0, n - 1, batch_size):
+                    idx = order[start:start + batch_size]
+                    if idx.size < 2:  # batch norm needs two samples
+                        continue
+                    train_step(model, x_fit[idx], y_fit[idx], opt, rng=shuffle, grads=grads,
+                               validate=False)
+                metrics = recorder.capture(epoch)
+            seconds = time.perf_counter() - started
+            tuner.report(t, seconds)
+            history.epoch_seconds.append(seconds)
+            history.epoch.append(epoch)
+            history.lr.append(opt.lr)
+            for k in ("train_loss", "train_acc", "train_loss_noisy", "train_acc_noisy",
+                      "test_loss", "test_acc"):
+                getattr(history, k).append(metrics[k])
+            if val_idx is not None:
+                val = model.evaluate(data.x_train[val_idx], noisy[val_idx])[0]
+                history.val_loss.append(val)
+                if patience is not None:
+                    if val < best - 1e-6:
+                        best, waited = val, 0
+                    else:
+                        waited += 1
+                        if waited >= patience:
+                            history.stopped_early = True
+                            recorder.capture(epoch, force=True)  # the last epoch is recorded
+                            break
     history.recording = recorder.recording
     return history
 

@@ -1,0 +1,151 @@
+"""The compiled training step equals the Python step bit for bit, and knows its limits."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from threadpoolctl import threadpool_info
+
+import mi_regimes.bnn.training as training
+from mi_regimes.bnn import Adam, BinaryMLP, datasets, fit, train_step
+from mi_regimes.bnn._cblas import mm_nn, mm_nt, mm_tn, sgemm_address
+from mi_regimes.bnn.fused import fused_step
+from mi_regimes.bnn.products import one_blas_thread
+
+
+def _bits(a):
+    return np.ascontiguousarray(a).view(np.uint32)
+
+
+def test_numpys_sgemm_is_found():
+    # NumPy's wheels link scipy-openblas64; if this fails the compiled step never runs
+    address, ilp64 = sgemm_address()
+    assert address != 0 and ilp64
+
+
+@settings(deadline=None, max_examples=40)
+@given(m=st.integers(2, 70), k=st.integers(2, 70), n=st.integers(2, 70),
+       seed=st.integers(0, 2**32 - 1))
+def test_products_equal_numpy_matmul_bit_for_bit(m, k, n, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    address, ilp64 = sgemm_address()
+    with one_blas_thread():
+        for fn, x, y, want in ((mm_nn, a, b, a @ b),
+                               (mm_nt, a, np.ascontiguousarray(b.T), a @ b),
+                               (mm_tn, np.ascontiguousarray(a.T), b, a @ b)):
+            got = np.full((m, n), np.nan, np.float32)
+            fn(address, ilp64, x, y, got)
+            ref = np.matmul(x, y.T) if fn is mm_nt else (np.matmul(x.T, y) if fn is mm_tn
+                                                          else want)
+            np.testing.assert_array_equal(_bits(got), _bits(ref))
+
+
+def _run_steps(widths, binarize_input, batch, fused, monkeypatch, n_steps=4, n_classes=3):
+    rng = np.random.default_rng(7)
+    x = rng.random((batch * n_steps, widths[0])).astype(np.float32)
+    y = rng.integers(0, n_classes, batch * n_steps)
+    model = BinaryMLP(widths, n_classes, binarize_input=binarize_input, rng=3)
+    opt = Adam(model.params, 0.05, flat=model.flat_parameters())
+    calls = []
+
+    def counting(*args):
+        out = fused_step(*args)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(training, "fused_step", counting if fused else lambda *a: None)
+    losses = [train_step(model, x[s * batch:(s + 1) * batch], y[s * batch:(s + 1) * batch],
+                         opt) for s in range(n_steps)]
+    return model, losses, calls
+
+
+@pytest.mark.parametrize("widths, binarize_input, batch", [
+    ([12, 10, 7, 5, 4], False, 256),  # tishby12
+    ([64, 256, 256], False, 64),  # digits
+    ([64, 65, 130, 2], True, 3),  # odd widths across word edges, binary inputs
+    ([5, 3], True, 2),  # the smallest batch
+    ([200, 70, 129], False, 33),
+])
+def test_compiled_step_equals_python_step(widths, binarize_input, batch, monkeypatch):
+    compiled, losses_c, calls = _run_steps(widths, binarize_input, batch, True, monkeypatch)
+    plain, losses_p, _ = _run_steps(widths, binarize_input, batch, False, monkeypatch)
+    assert calls and all(calls)  # the compiled step did run
+    assert losses_c == losses_p
+    for k in compiled.params:
+        np.testing.assert_array_equal(_bits(compiled.params[k]), _bits(plain.params[k]),
+                                      err_msg=k)
+    for k in compiled.buffers:
+        np.testing.assert_array_equal(_bits(compiled.buffers[k]), _bits(plain.buffers[k]),
+                                      err_msg=k)
+
+
+def test_input_threshold_change_is_seen(monkeypatch):
+    a, _, _ = _run_steps([6, 9], True, 8, True, monkeypatch)
+    a.input_threshold = 0.7
+    b = BinaryMLP([6, 9], 3, binarize_input=True, input_threshold=0.7, rng=3)
+    for k in a.params:  # same weights, the new threshold
+        b.params[k][...] = a.params[k]
+    for k in a.buffers:
+        b.buffers[k][...] = a.buffers[k]
+    x = np.random.default_rng(1).random((8, 6)).astype(np.float32)
+    y = np.arange(8) % 3
+    ga, gb = a.new_gradients(), b.new_gradients()
+    with one_blas_thread():
+        assert fused_step(a, x, y, ga) == fused_step(b, x, y, gb)
+    np.testing.assert_array_equal(ga.flat, gb.flat)
+
+
+@pytest.mark.parametrize("case", ["dropout", "width one", "replaced parameter",
+                                  "replaced statistic", "other model's gradients"])
+def test_cases_left_to_the_python_step(case):
+    model = BinaryMLP([6, 1 if case == "width one" else 8, 4], 3,
+                      dropout=0.2 if case == "dropout" else 0.0, rng=0)
+    grads = model.new_gradients()
+    if case == "replaced parameter":
+        model.params["W1"] = model.params["W1"].copy()
+    if case == "replaced statistic":
+        model.buffers["mean1"] = model.buffers["mean1"].copy()
+    if case == "other model's gradients":
+        grads = BinaryMLP([6, 8, 4], 3, rng=0).new_gradients()
+    before = {k: v.copy() for k, v in model.params.items()}
+    x = np.random.default_rng(0).random((5, 6)).astype(np.float32)
+    with one_blas_thread():
+        assert fused_step(model, x, np.arange(5) % 3, grads) is None
+    for k, v in before.items():  # nothing was changed
+        np.testing.assert_array_equal(model.params[k], v)
+    if case == "other model's gradients":  # and the Python step still refuses them
+        opt = Adam(model.params, 0.01, flat=model.flat_parameters())
+        with pytest.raises(ValueError, match="out: expected gradients"):
+            train_step(model, x, np.arange(5) % 3, opt, grads=grads)
+
+
+def test_fits_with_and_without_the_compiled_step_agree(monkeypatch):
+    data = datasets.load("tishby12", rng=0)
+    runs = []
+    for fused in (True, False):
+        if not fused:
+            monkeypatch.setattr(training, "fused_step", lambda *a: None)
+        model = BinaryMLP([12, 10, 7, 5, 4], 2, rng=1)
+        runs.append((model, fit(model, data, 3, 256, rng=2).as_dict()))
+    assert runs[0][1] == runs[1][1]
+    for k in runs[0][0].params:
+        np.testing.assert_array_equal(runs[0][0].params[k], runs[1][0].params[k])
+
+
+def _numpy_blas_threads():
+    # NumPy's own BLAS (the network's products); SciPy may load another one later
+    return [i["num_threads"] for i in threadpool_info()
+            if i["user_api"] == "blas" and "numpy" in i["filepath"]]
+
+
+def test_one_blas_thread_nests_and_restores():
+    before = _numpy_blas_threads()
+    with one_blas_thread():
+        with one_blas_thread():
+            inner = _numpy_blas_threads()
+        still = _numpy_blas_threads()
+    after = _numpy_blas_threads()
+    assert inner == [1] and still == [1]
+    assert after == before
