@@ -149,3 +149,28 @@ def test_one_blas_thread_nests_and_restores():
     after = _numpy_blas_threads()
     assert inner == [1] and still == [1]
     assert after == before
+
+
+@pytest.mark.parametrize("n, d, threads", [(7, 10, 1), (300, 65, 1), (1200, 1024, 2)])
+def test_eval_kernel_equals_the_training_kernel_in_eval_mode(n, d, threads):
+    from mi_regimes.bnn.ops import bn_sign_eval, bn_sign_forward
+    from mi_regimes.bnn.threads import use_threads
+
+    rng = np.random.default_rng(d)
+    pre = (rng.standard_normal((n, d)) * 3).astype(np.float32)
+    pre[0, :] = 0.0  # z exactly at beta: sign(0) = +1 on both paths
+    gamma = rng.uniform(0.5, 1.5, d).astype(np.float32)
+    beta = rng.uniform(-0.5, 0.5, d).astype(np.float32)
+    mean = rng.standard_normal(d).astype(np.float32)
+    var = rng.uniform(0.1, 4, d).astype(np.float32)
+    words = (d + 63) // 64
+    outs = [np.empty((n, d), np.float32) for _ in range(3)]
+    bits_ref = np.empty((n, words), np.uint64)
+    bn_sign_forward(pre, gamma, beta, 1e-5, False, 0.1, mean.copy(), var.copy(), outs[0],
+                    outs[1], outs[2], bits_ref, np.empty(d, np.float32))
+    bits = np.full((n, words), 123, np.uint64)
+    signs = np.zeros((n, d), np.float32)
+    with use_threads(threads):
+        bn_sign_eval(pre, gamma, beta, 1e-5, mean, var, bits, signs)
+    np.testing.assert_array_equal(bits, bits_ref)
+    np.testing.assert_array_equal(signs, outs[2])

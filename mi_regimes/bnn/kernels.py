@@ -43,18 +43,26 @@ _GATHER = np.uint64(0x0102040810204080)
 
 
 @nb.njit(cache=True, inline="always")
-def pack_row_bits(eight, out_row):
-    """Pack {0,1} bytes, read as uint64 ``eight`` (8 bytes each), into words.
+def pack_row_bits(eight, out_row, n_values):
+    """Pack ``n_values`` {0,1} bytes, read as uint64 ``eight`` (8 bytes each), into words.
 
     ``(v * 0x0102040810204080) >> 56`` gathers the low bit of each of the 8 bytes of v
-    into one byte, least significant byte first. Callers make the uint64 view of their
-    byte buffer once: a view per row costs an array allocation each time.
+    into one byte, least significant byte first. Bytes past ``n_values`` must be 0; the
+    last word reads only the 8-byte groups that hold values (a 10-unit layer: 2 of 8,
+    which made packing most of a narrow layer's batch-norm pass). Callers make the
+    uint64 view of their byte buffer once: a view per row costs an array allocation.
     """
-    for t in range(out_row.shape[0]):
+    n_words = out_row.shape[0]
+    for t in range(n_words - 1):  # full words: a fixed trip count, unrolled
         acc = np.uint64(0)
         for k in range(8):
             acc |= ((eight[8 * t + k] * _GATHER) >> np.uint64(56)) << np.uint64(8 * k)
         out_row[t] = acc
+    t = n_words - 1
+    acc = np.uint64(0)
+    for k in range((n_values - 64 * t + 7) // 8):
+        acc |= ((eight[8 * t + k] * _GATHER) >> np.uint64(56)) << np.uint64(8 * k)
+    out_row[t] = acc
 
 
 @nb.njit(cache=True)
@@ -64,7 +72,7 @@ def _sign_pack_rows(z, out, lo, hi):
     for i in range(lo, hi):
         for j in range(z.shape[1]):  # a plain compare: vectorises
             positive[j] = z[i, j] >= 0
-        pack_row_bits(eight, out[i])
+        pack_row_bits(eight, out[i], z.shape[1])
 
 
 @nb.njit(cache=True, error_model="numpy")

@@ -25,6 +25,7 @@ from ..bits import PackedBits
 from .kernels import sign_pack, xnor_matmul, xnor_matmul_masked
 from .ops import (
     bn_sign_backward,
+    bn_sign_eval,
     bn_sign_forward,
     mask_weight_grad,
     output_logits,
@@ -305,6 +306,7 @@ class BinaryMLP:
         cache = {"a": [], "xhat": [], "inv_std": [], "z": [], "keep": [], "w_sign": [],
                  "w_outside": []}
         packed_layers = []
+        last = self._names[-1][0]
         for w_name, g_name, b_name, m_name, v_name in self._names:
             w = self.params[w_name]
             d_out = w.shape[0]
@@ -320,15 +322,20 @@ class BinaryMLP:
                 else:  # dropped inputs count 0, kept ones are rescaled by 1/(1-p)
                     xnor_matmul_masked(a_bits, keep_bits, w_bits, pre)
                     pre *= scale
-            xhat = np.empty((n, d_out), np.float32)
-            z = np.empty((n, d_out), np.float32)
-            a_sign = np.empty((n, d_out), np.float32)
             a_bits = np.empty((n, (d_out + 63) // 64), np.uint64)
-            inv_std = np.empty(d_out, np.float32)
-            bn_sign_forward(pre, self.params[g_name],
-                            self.params[b_name], self.eps, train, self.momentum,
-                            self.buffers[m_name], self.buffers[v_name],
-                            xhat, z, a_sign, a_bits, inv_std)
+            if not train:  # the bits only, and the float signs for the output layer
+                a_sign = np.empty((n, d_out), np.float32) if w_name == last else None
+                bn_sign_eval(pre, self.params[g_name], self.params[b_name], self.eps,
+                             self.buffers[m_name], self.buffers[v_name], a_bits, a_sign)
+            else:
+                xhat = np.empty((n, d_out), np.float32)
+                z = np.empty((n, d_out), np.float32)
+                a_sign = np.empty((n, d_out), np.float32)
+                inv_std = np.empty(d_out, np.float32)
+                bn_sign_forward(pre, self.params[g_name],
+                                self.params[b_name], self.eps, train, self.momentum,
+                                self.buffers[m_name], self.buffers[v_name],
+                                xhat, z, a_sign, a_bits, inv_std)
             if train:
                 cache["a"].append(a_float)
                 cache["w_sign"].append(w_sign)
