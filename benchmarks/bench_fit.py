@@ -203,6 +203,9 @@ def main() -> None:
     ap.add_argument("--cases", default=None, help="comma-separated case names")
     ap.add_argument("--conditions", default="quiet,busy,two",
                     help="the first is the reference of 'vs quiet'")
+    ap.add_argument("--torch-conditions", default=None,
+                    help="conditions that time the PyTorch peer (default: all); under "
+                         "contention it runs 5-30x slower and takes most of the run")
     ap.add_argument("--repeats", type=int, default=1,
                     help="interleaved repeats of every condition; medians are printed "
                          "(this VM's run-to-run spread is up to 1.6x: see machine_noise.py)")
@@ -223,6 +226,7 @@ def main() -> None:
     print(f"{'case':34s} {'cond':6s} {'inner':>8s} {'fit':>8s} {'fit/inner':>9s} "
           f"{'fit thr=2':>9s} {'vs quiet':>8s} {'torch':>8s} {'torch/fit':>9s}")
     conditions = args.conditions.split(",")
+    torch_conditions = (args.torch_conditions or args.conditions).split(",")
     for case in cases:
         got = {c: {k: [] for k in ("inner", "tuned", "fixed", "peer")} for c in conditions}
         for _ in range(args.repeats):  # interleaved: a slow spell of the VM hits every one
@@ -232,7 +236,8 @@ def main() -> None:
                 g["tuned"].append(measure(case, args.epochs, None, False, condition))
                 g["fixed"].append(measure(case, args.epochs, 2, False, condition))
                 g["peer"].append(measure(case, args.epochs, None, "torch", condition)
-                                 if has_torch else float("nan"))
+                                 if has_torch and condition in torch_conditions
+                                 else float("nan"))
         med = {c: {k: statistics.median(v) for k, v in g.items()} for c, g in got.items()}
         quiet = med[conditions[0]]["tuned"]
         for condition in conditions:

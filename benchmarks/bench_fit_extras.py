@@ -1,6 +1,6 @@
 """What a fit costs beyond its epochs: forward-only work, the recording, memory, accuracy.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_fit_extras.py
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_fit_extras.py [PART ...]
 
 1. Forward-only (evaluation, recording, predict) on wide layers: ``BinaryMLP.infer`` on the
    training inputs vs the PyTorch peer's eval forward (benchmarks/torch_bnn.py), median of
@@ -8,7 +8,12 @@
 2. Recording overhead: a 300-epoch tishby12 fit with a 100-snapshot Recorder vs none.
 3. Recording size: mnist5k 784-1024x3 over 100 snapshots of the training inputs (bits).
 4. Peak memory of a fit (max RSS of a fresh process), and that it does not grow per epoch.
-5. Test accuracy at equal epochs and settings, ours vs the PyTorch peer (small networks).
+5. Test accuracy at equal epochs and settings, ours vs the PyTorch peer (small networks),
+   over several seeds and both a constant and a cosine learning rate.
+
+6. Wide layers (4096 units) and batch sizes 32 to 1024: time per epoch and memory.
+
+PARTs: forward, recording, size, memory, accuracy, wide (default: all).
 """
 
 from __future__ import annotations
@@ -96,33 +101,70 @@ def memory() -> None:
               f"{rss[6]:.0f} MiB after 6 (5 snapshots each)")
 
 
-def accuracy() -> None:
+def wide() -> None:
+    print("6. wide layers and batch sizes 32-1024: ms per fit epoch (evaluation of every epoch "
+          "included), max RSS of a fresh process after 2 and 5 epochs (two snapshots each, so "
+          "a growth would be the fit's)")
+    code = ("import resource, json, sys, statistics; from mi_regimes.bnn import *; "
+            "d = datasets.load(sys.argv[1], rng=0); w = json.loads(sys.argv[2]); "
+            "m = BinaryMLP(w, n_classes=d.n_classes, rng=0); "
+            "h = fit(m, d, int(sys.argv[3]), int(sys.argv[4]), "
+            "record=Recorder(epochs=[0, int(sys.argv[3])])); "
+            "print(statistics.median(h.epoch_seconds[1:] or h.epoch_seconds), "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    for name, widths, batch in (("digits", [64, 4096, 4096], 32),
+                                ("digits", [64, 4096, 4096], 1024),
+                                ("mnist5k", [784, 4096, 4096], 1024),
+                                ("mnist5k", [784, 1024, 1024, 1024], 32)):
+        out = {}
+        for epochs in (2, 5):
+            res = subprocess.run([sys.executable, "-c", code, name, json.dumps(widths),
+                                  str(epochs), str(batch)], capture_output=True, text=True,
+                                 check=True)
+            seconds, rss = res.stdout.split()
+            out[epochs] = (float(seconds), int(rss) / 1024)
+        print(f"  {name} {'-'.join(map(str, widths))} b{batch}: {out[5][0] * 1e3:8.1f} ms/epoch, "
+              f"{out[2][1]:.0f} MiB after 2 epochs, {out[5][1]:.0f} MiB after 5", flush=True)
+
+
+def accuracy(seeds: int = 5) -> None:
     if torch_bnn is None:
         print("5. accuracy vs torch: skipped (torch absent)")
         return
-    print("5. test accuracy at equal epochs and settings (Adam 0.01, same widths and batch)")
+    from mi_regimes.bnn.optim import learning_rate
+
+    print(f"5. test accuracy at equal epochs and settings (Adam 0.01, same widths, batch and "
+          f"schedule), {seeds} seeds each: median [min, max], seconds per run")
     for name, widths, batch, epochs in (("tishby12", [12, 10, 7, 5, 4], 256, 100),
                                         ("digits", [64, 256, 256], 64, 30)):
         data = datasets.load(name, rng=0)
-        model = BinaryMLP(widths, n_classes=data.n_classes, rng=0)
-        start = time.perf_counter()
-        ours = fit(model, data, epochs, batch, 1e-2, rng=0, lr_schedule="constant").test_acc[-1]
-        t_ours = time.perf_counter() - start
-        peer, opt = torch_bnn.make(widths, data.n_classes)
         x, y, xt, yt = torch_bnn.tensors(data)
-        rng = np.random.default_rng(0)
-        start = time.perf_counter()
-        for _ in range(epochs):
-            theirs = torch_bnn.epoch(peer, opt, x, y, xt, yt, batch, rng)
-        t_theirs = time.perf_counter() - start
-        print(f"  {name} {'-'.join(map(str, widths))} b{batch}, {epochs} epochs: ours "
-              f"{ours:.3f} in {t_ours:.1f} s, torch {theirs:.3f} in {t_theirs:.1f} s "
-              f"({t_theirs / t_ours:.1f}x)", flush=True)
+        for schedule in ("constant", "cosine"):
+            ours, theirs, t_ours, t_theirs = [], [], [], []
+            for seed in range(seeds):
+                model = BinaryMLP(widths, n_classes=data.n_classes, rng=seed)
+                start = time.perf_counter()
+                ours.append(fit(model, data, epochs, batch, 1e-2, rng=seed,
+                                lr_schedule=schedule).test_acc[-1])
+                t_ours.append(time.perf_counter() - start)
+                peer, opt = torch_bnn.make(widths, data.n_classes, seed=seed)
+                rng = np.random.default_rng(seed)
+                start = time.perf_counter()
+                for e in range(epochs):
+                    for group in opt.param_groups:
+                        group["lr"] = learning_rate(schedule, 1e-2, e, epochs)
+                    acc = torch_bnn.epoch(peer, opt, x, y, xt, yt, batch, rng)
+                theirs.append(acc)
+                t_theirs.append(time.perf_counter() - start)
+            print(f"  {name} {'-'.join(map(str, widths))} b{batch}, {epochs} epochs, {schedule}: "
+                  f"ours {statistics.median(ours):.3f} [{min(ours):.3f}, {max(ours):.3f}] "
+                  f"in {statistics.median(t_ours):.2f} s, torch {statistics.median(theirs):.3f} "
+                  f"[{min(theirs):.3f}, {max(theirs):.3f}] in {statistics.median(t_theirs):.2f} s "
+                  f"({statistics.median(t_theirs) / statistics.median(t_ours):.1f}x)", flush=True)
 
 
 if __name__ == "__main__":
-    forward_only()
-    recording_overhead()
-    recording_size()
-    memory()
-    accuracy()
+    parts = {"forward": forward_only, "recording": recording_overhead, "size": recording_size,
+             "memory": memory, "accuracy": accuracy, "wide": wide}
+    for part in sys.argv[1:] or parts:  # e.g. ``bench_fit_extras.py accuracy``
+        parts[part]()

@@ -2,15 +2,16 @@
 
 import numpy as np
 import pytest
+from blas_threads import numpy_blas_threads
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from threadpoolctl import threadpool_info
 
 import mi_regimes.bnn.training as training
 from mi_regimes.bnn import Adam, BinaryMLP, datasets, fit, train_step
 from mi_regimes.bnn._cblas import mm_nn, mm_nt, mm_tn, sgemm_address
 from mi_regimes.bnn.fused import fused_step
 from mi_regimes.bnn.products import one_blas_thread
+from mi_regimes.bnn.threads import use_threads
 
 
 def _bits(a):
@@ -56,8 +57,9 @@ def _run_steps(widths, binarize_input, batch, fused, monkeypatch, n_steps=4, n_c
         return out
 
     monkeypatch.setattr(training, "fused_step", counting if fused else lambda *a: None)
-    losses = [train_step(model, x[s * batch:(s + 1) * batch], y[s * batch:(s + 1) * batch],
-                         opt) for s in range(n_steps)]
+    with use_threads(1):  # with more, large XNOR products go to the parallel Python step
+        losses = [train_step(model, x[s * batch:(s + 1) * batch],
+                             y[s * batch:(s + 1) * batch], opt) for s in range(n_steps)]
     return model, losses, calls
 
 
@@ -67,6 +69,7 @@ def _run_steps(widths, binarize_input, batch, fused, monkeypatch, n_steps=4, n_c
     ([64, 65, 130, 2], True, 3),  # odd widths across word edges, binary inputs
     ([5, 3], True, 2),  # the smallest batch
     ([200, 70, 129], False, 33),
+    ([70, 4096, 200], False, 1024),  # a wide layer at a large batch (one thread)
 ])
 def test_compiled_step_equals_python_step(widths, binarize_input, batch, monkeypatch):
     compiled, losses_c, calls = _run_steps(widths, binarize_input, batch, True, monkeypatch)
@@ -134,19 +137,13 @@ def test_fits_with_and_without_the_compiled_step_agree(monkeypatch):
         np.testing.assert_array_equal(runs[0][0].params[k], runs[1][0].params[k])
 
 
-def _numpy_blas_threads():
-    # NumPy's own BLAS (the network's products); SciPy may load another one later
-    return [i["num_threads"] for i in threadpool_info()
-            if i["user_api"] == "blas" and "numpy" in i["filepath"]]
-
-
 def test_one_blas_thread_nests_and_restores():
-    before = _numpy_blas_threads()
+    before = numpy_blas_threads()
     with one_blas_thread():
         with one_blas_thread():
-            inner = _numpy_blas_threads()
-        still = _numpy_blas_threads()
-    after = _numpy_blas_threads()
+            inner = numpy_blas_threads()
+        still = numpy_blas_threads()
+    after = numpy_blas_threads()
     assert inner == [1] and still == [1]
     assert after == before
 
@@ -154,7 +151,6 @@ def test_one_blas_thread_nests_and_restores():
 @pytest.mark.parametrize("n, d, threads", [(7, 10, 1), (300, 65, 1), (1200, 1024, 2)])
 def test_eval_kernel_equals_the_training_kernel_in_eval_mode(n, d, threads):
     from mi_regimes.bnn.ops import bn_sign_eval, bn_sign_forward
-    from mi_regimes.bnn.threads import use_threads
 
     rng = np.random.default_rng(d)
     pre = (rng.standard_normal((n, d)) * 3).astype(np.float32)

@@ -3,7 +3,7 @@
 import numba
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_info
+from blas_threads import numpy_blas_threads
 
 from mi_regimes.bnn import BinaryMLP, Recorder, datasets, fit, products
 from mi_regimes.bnn.products import matmul, single_blas
@@ -42,7 +42,7 @@ def test_tuner_reacts_when_the_load_changes():
 
 def test_use_threads_restores_and_blas_is_single_inside_the_model():
     before = numba.get_num_threads()
-    blas_before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    blas_before = numpy_blas_threads()
     with use_threads(1):
         assert numba.get_num_threads() == 1
     assert numba.get_num_threads() == before
@@ -50,12 +50,11 @@ def test_use_threads_restores_and_blas_is_single_inside_the_model():
 
     @single_blas
     def probe():
-        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        seen.extend(numpy_blas_threads())
 
     probe()
     assert seen and all(t == 1 for t in seen)
-    assert [i["num_threads"] for i in threadpool_info()
-            if i["user_api"] == "blas"] == blas_before
+    assert numpy_blas_threads() == blas_before
 
 
 @pytest.mark.parametrize("shape", [(4096, 64, 1024), (300, 2000, 17), (3, 5, 7)])
