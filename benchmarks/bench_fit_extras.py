@@ -13,7 +13,9 @@
 
 6. Wide layers (4096 units) and batch sizes 32 to 1024: time per epoch and memory.
 
-PARTs: forward, recording, size, memory, accuracy, wide (default: all).
+7. The float floor: the step's float products alone, against the inner loop.
+
+PARTs: forward, recording, size, memory, accuracy, wide, floor (default: all).
 """
 
 from __future__ import annotations
@@ -127,6 +129,62 @@ def wide() -> None:
               f"{out[2][1]:.0f} MiB after 2 epochs, {out[5][1]:.0f} MiB after 5", flush=True)
 
 
+def float_floor() -> None:
+    print("7. the float floor: a step's float products alone (NumPy, one BLAS thread, the "
+          "step's shapes and layouts) per epoch, against the whole inner loop (one thread)")
+    from threadpoolctl import threadpool_limits
+
+    from mi_regimes.bnn import Adam, train_step
+    from mi_regimes.bnn.threads import use_threads
+
+    rng = np.random.default_rng(0)
+    for name, widths, batch in (("digits", [64, 256, 256], 64),
+                                ("digits", [64, 1024, 1024], 256),
+                                ("mnist5k", [784, 1024, 1024, 1024], 128)):
+        data = datasets.load(name, rng=0)
+        n = data.y_train.size
+        steps = len([s for s in range(0, n - 1, batch) if min(n, s + batch) - s >= 2])
+        dims = [*widths, data.n_classes]
+        # (m, k, n, a transposed, b transposed) of each product, as the step calls them
+        shapes = [(batch, widths[0], widths[1], False, True)]  # first layer, float inputs
+        shapes += [(dims[-1], batch, dims[-2], True, False),  # output layer's gradients
+                   (batch, dims[-1], dims[-2], False, False)]
+        for i in range(len(widths) - 1, 0, -1):
+            shapes.append((widths[i], batch, widths[i - 1], True, False))  # weight gradient
+            if i > 1:
+                shapes.append((batch, widths[i], widths[i - 1], False, False))  # input gradient
+        ops = []
+        for m, k, p, ta, tb in shapes:
+            a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+            b = rng.standard_normal((p, k) if tb else (k, p)).astype(np.float32)
+            ops.append((a.T if ta else a, b.T if tb else b, np.empty((m, p), np.float32)))
+
+        def products(ops=ops):
+            for a, b, out in ops:
+                np.matmul(a, b, out=out)
+
+        with threadpool_limits(1, user_api="blas"):
+            floor = median_time(products, 15) * steps
+        model = BinaryMLP(widths, n_classes=data.n_classes, rng=0)
+        x, y = model.check_inputs(data.x_train), data.y_train
+        opt = Adam(model.params, 1e-2, flat=model.flat_parameters())
+        grads = model.new_gradients()
+
+        def inner(model=model, x=x, y=y, opt=opt, grads=grads, batch=batch):
+            for s in range(0, x.shape[0] - 1, batch):
+                if min(x.shape[0], s + batch) - s >= 2:
+                    train_step(model, x[s:s + batch], y[s:s + batch], opt, grads=grads,
+                               validate=False)
+
+        with use_threads(1):
+            loop = median_time(inner, 5)
+        macs = sum(m * k * p for m, k, p, _, _ in shapes)
+        rate = macs * steps / floor / 1e9
+        print(f"  {name} {'-'.join(map(str, widths))} b{batch}: {macs / 1e6:.1f} M multiply-adds "
+              f"per step, floor {floor * 1e3:.1f} ms/epoch ({rate:.1f} G/s), inner loop "
+              f"{loop * 1e3:.1f} ms = {loop / floor:.2f}x the floor", flush=True)
+
+
 def accuracy(seeds: int = 5) -> None:
     if torch_bnn is None:
         print("5. accuracy vs torch: skipped (torch absent)")
@@ -165,6 +223,6 @@ def accuracy(seeds: int = 5) -> None:
 
 if __name__ == "__main__":
     parts = {"forward": forward_only, "recording": recording_overhead, "size": recording_size,
-             "memory": memory, "accuracy": accuracy, "wide": wide}
+             "memory": memory, "accuracy": accuracy, "wide": wide, "floor": float_floor}
     for part in sys.argv[1:] or parts:  # e.g. ``bench_fit_extras.py accuracy``
         parts[part]()
