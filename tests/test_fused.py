@@ -170,3 +170,17 @@ def test_eval_kernel_equals_the_training_kernel_in_eval_mode(n, d, threads):
         bn_sign_eval(pre, gamma, beta, 1e-5, mean, var, bits, signs)
     np.testing.assert_array_equal(bits, bits_ref)
     np.testing.assert_array_equal(signs, outs[2])
+
+
+@pytest.mark.parametrize("labels, columns", [([0, 1, 3, 0], 6), ([0, -1, 2, 0], 6),
+                                             ([0, 1, 2, 0], 5)])
+def test_unchecked_batches_raise_before_anything_changes(labels, columns):
+    # validate=False promises checked data; a broken promise must not write out of bounds
+    model = BinaryMLP([6, 8, 4], 3, rng=0)
+    opt = Adam(model.params, 0.01, flat=model.flat_parameters())
+    before = {k: v.copy() for k, v in {**model.params, **model.buffers}.items()}
+    x = np.random.default_rng(0).random((4, columns)).astype(np.float32)
+    with pytest.raises(ValueError, match="yb|xb"):
+        train_step(model, x, np.array(labels), opt, validate=False)
+    for k, v in {**model.params, **model.buffers}.items():
+        np.testing.assert_array_equal(v, before[k], err_msg=k)

@@ -49,6 +49,12 @@ def _step(x, y, params, grads, stats, widths, offsets, out_offsets, n_classes,
     where its running mean and variance start in ``stats``.
     """
     b = x.shape[0]
+    # checked before anything is written: compiled code reads and writes unchecked
+    if x.shape[1] != widths[0] or y.shape[0] != b:
+        raise ValueError("xb, yb: expected (B, n_inputs) inputs and B labels")
+    for i in range(b):
+        if y[i] < 0 or y[i] >= n_classes:
+            raise ValueError("yb: labels must lie in 0 .. n_classes - 1")
     n_layers = widths.size - 1
     acts = [np.empty((b, widths[i]), np.float32) for i in range(n_layers + 1)]
     bits = [np.empty((b, (widths[i] + 63) // 64), np.uint64) for i in range(n_layers + 1)]
