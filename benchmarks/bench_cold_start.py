@@ -1,12 +1,13 @@
-"""Cold start: the first ``mi-regimes estimate`` on a 10^5 x 32 array, with an empty cache.
+"""Cold start: the first ``mi-regimes estimate`` and ``train``, with an empty cache.
 
     python benchmarks/bench_cold_start.py [--repeats 5]
 
 Runs the command in fresh processes with an empty Numba cache (the state of a fresh
 install), then once more with the cache filled, and prints the median wall times and
 the compile time of every kernel the command compiled (Numba's compile events, with
-nested kernels counted inside their callers). Also the same with
-``--estimator bootstrap``, whose resampling kernels the default does not use.
+nested kernels counted inside their callers). ``estimate`` runs on a 10^5 x 32 array,
+also with ``--estimator bootstrap`` (resampling kernels the default does not use);
+``train`` fits tishby12 for 2 epochs (the trainer's kernels and its compiled step).
 """
 
 from __future__ import annotations
@@ -68,15 +69,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         data = os.path.join(folder, "x32.npy")
         np.save(data, np.random.default_rng(0).integers(0, 2, (100_000, 32), dtype=np.uint8))
-        for label, extra in (("default (plugin, miller_madow, nsb)", []),
-                             ("--estimator bootstrap", ["--estimator", "bootstrap"])):
-            args = ["estimate", data, *extra]
+        train = ["train", "--epochs", "2", "--snapshots", "2", "--quiet", "--out",
+                 os.path.join(folder, "run")]
+        for label, args in (("estimate, default (plugin, miller_madow, nsb)", ["estimate", data]),
+                            ("estimate --estimator bootstrap",
+                             ["estimate", data, "--estimator", "bootstrap"]),
+                            ("train, tishby12, 2 epochs", train)):
             cold = []
             for _ in range(opts.repeats):
                 with tempfile.TemporaryDirectory() as cache:
                     cold.append(run(args, cache))
                     warm = [run(args, cache) for _ in range(2)]
-            print(f"mi-regimes estimate, {label}: cold {statistics.median(cold):.2f} s "
+            print(f"mi-regimes {label}: cold {statistics.median(cold):.2f} s "
                   f"(runs {', '.join(f'{t:.2f}' for t in cold)}), warm "
                   f"{min(warm):.2f} s")
             kernels = compile_times(args)
