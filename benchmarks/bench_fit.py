@@ -12,8 +12,8 @@ every epoch (the worst case: a 100-snapshot schedule records fewer), next to
 * the inner loop alone (the training steps of one epoch on one thread, no evaluation,
   no recording);
 * ``fit`` with the threads fixed at the budget (``threads=2``), the pre-tuner behaviour;
-* the plain-NumPy float trainer of benchmarks/numpy_bnn.py (same maths, float32 BLAS)
-  on the networks it supports (one hidden size pattern, no recording);
+* the plain-NumPy float trainer of benchmarks/numpy_bnn.py (same maths, float32 BLAS on
+  NumPy's default threads), doing the same per-epoch evaluation and recording;
 * a PyTorch CPU binary MLP, when torch is installed (it is an optional benchmark
   dependency, never a package one; the column says "absent" otherwise).
 
@@ -80,6 +80,33 @@ def time_torch(case: str, epochs: int) -> dict:
         torch_bnn.epoch(model, opt, x, y, xt, yt, batch, rng)
         times.append(time.perf_counter() - start)
     return {"epoch_s": statistics.median(times), "compile_s": warm}
+
+
+def time_numpy(case: str, epochs: int) -> dict:
+    """Median seconds per epoch of the plain-NumPy float trainer (benchmarks/numpy_bnn.py)."""
+    import numpy as np
+    from numpy_bnn import NumpyBNN
+
+    from mi_regimes.bnn import BinaryMLP, datasets
+
+    name, widths, batch = CASES[case]
+    data = datasets.load(name, rng=0)
+    init = BinaryMLP(widths, n_classes=data.n_classes, rng=0)  # the same initial weights
+    peer = NumpyBNN(init.params, init.buffers, init.n_layers, 1e-2)
+    x = np.ascontiguousarray(data.x_train, np.float32)
+    xt = np.ascontiguousarray(data.x_test, np.float32)
+    y, yt = data.y_train.astype(np.int64), data.y_test.astype(np.int64)
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    peer.epoch(x, y, xt, yt, batch, rng)
+    length = _timed_epochs(epochs, time.perf_counter() - start)
+    _wait_for_start()
+    times = []
+    for _ in range(length):
+        start = time.perf_counter()
+        peer.epoch(x, y, xt, yt, batch, rng)
+        times.append(time.perf_counter() - start)
+    return {"epoch_s": statistics.median(times), "compile_s": 0.0}
 
 
 def time_fit(case: str, epochs: int, threads: int | None, inner: bool) -> dict:
@@ -154,6 +181,8 @@ def _worker(args) -> None:
     case, epochs, threads, inner = args
     if inner == "torch":
         print(json.dumps(time_torch(case, epochs)))
+    elif inner == "numpy":
+        print(json.dumps(time_numpy(case, epochs)))
     else:
         print(json.dumps(time_fit(case, epochs, threads, inner)))
 
@@ -203,9 +232,9 @@ def main() -> None:
     ap.add_argument("--cases", default=None, help="comma-separated case names")
     ap.add_argument("--conditions", default="quiet,busy,two",
                     help="the first is the reference of 'vs quiet'")
-    ap.add_argument("--torch-conditions", default=None,
-                    help="conditions that time the PyTorch peer (default: all); under "
-                         "contention it runs 5-30x slower and takes most of the run")
+    ap.add_argument("--peer-conditions", default=None,
+                    help="conditions that time the two peers (default: all); under "
+                         "contention PyTorch runs 5-30x slower and takes most of the run")
     ap.add_argument("--repeats", type=int, default=1,
                     help="interleaved repeats of every condition; medians are printed "
                          "(this VM's run-to-run spread is up to 1.6x: see machine_noise.py)")
@@ -224,19 +253,23 @@ def main() -> None:
     print(f"torch: {torch_state}; cores: {os.cpu_count()}; "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
     print(f"{'case':34s} {'cond':6s} {'inner':>8s} {'fit':>8s} {'fit/inner':>9s} "
-          f"{'fit thr=2':>9s} {'vs quiet':>8s} {'torch':>8s} {'torch/fit':>9s}")
+          f"{'fit thr=2':>9s} {'vs quiet':>8s} {'numpy':>8s} {'numpy/fit':>9s} "
+          f"{'torch':>8s} {'torch/fit':>9s}")
     conditions = args.conditions.split(",")
-    torch_conditions = (args.torch_conditions or args.conditions).split(",")
+    peer_conditions = (args.peer_conditions or args.conditions).split(",")
     for case in cases:
-        got = {c: {k: [] for k in ("inner", "tuned", "fixed", "peer")} for c in conditions}
+        got = {c: {k: [] for k in ("inner", "tuned", "fixed", "numpy", "peer")}
+               for c in conditions}
         for _ in range(args.repeats):  # interleaved: a slow spell of the VM hits every one
             for condition in conditions:
                 g = got[condition]
                 g["inner"].append(measure(case, args.epochs, None, True, condition))
                 g["tuned"].append(measure(case, args.epochs, None, False, condition))
                 g["fixed"].append(measure(case, args.epochs, 2, False, condition))
+                g["numpy"].append(measure(case, args.epochs, None, "numpy", condition)
+                                  if condition in peer_conditions else float("nan"))
                 g["peer"].append(measure(case, args.epochs, None, "torch", condition)
-                                 if has_torch and condition in torch_conditions
+                                 if has_torch and condition in peer_conditions
                                  else float("nan"))
         med = {c: {k: statistics.median(v) for k, v in g.items()} for c, g in got.items()}
         quiet = med[conditions[0]]["tuned"]
@@ -244,8 +277,8 @@ def main() -> None:
             m = med[condition]
             print(f"{case:34s} {condition:6s} {m['inner']:8.1f} {m['tuned']:8.1f} "
                   f"{m['tuned'] / m['inner']:9.2f} {m['fixed']:9.1f} "
-                  f"{m['tuned'] / quiet:8.2f} {m['peer']:8.1f} "
-                  f"{m['peer'] / m['tuned']:9.2f}", flush=True)
+                  f"{m['tuned'] / quiet:8.2f} {m['numpy']:8.1f} {m['numpy'] / m['tuned']:9.2f} "
+                  f"{m['peer']:8.1f} {m['peer'] / m['tuned']:9.2f}", flush=True)
 
 
 if __name__ == "__main__":

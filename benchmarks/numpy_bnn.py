@@ -66,11 +66,35 @@ class NumpyBNN:
             if k.startswith("W") and k != "W_out":
                 np.clip(self.p[k], -1, 1, out=self.p[k])
 
-    def predict(self, x):
-        a = x
+    def forward_eval(self, x):
+        """Eval-mode logits and every binary layer's ±1 activations."""
+        a, layers = x, []
         for layer in range(1, self.n_layers + 1):
             pre = a @ sign(self.p[f"W{layer}"]).T
             z = (self.p[f"gamma{layer}"] * (pre - self.buf[f"mean{layer}"])
                  / np.sqrt(self.buf[f"var{layer}"] + self.eps) + self.p[f"beta{layer}"])
             a = sign(z)
-        return np.argmax(a @ self.p["W_out"].T + self.p["b_out"], axis=1)
+            layers.append(a)
+        return a @ self.p["W_out"].T + self.p["b_out"], layers
+
+    def predict(self, x):
+        return np.argmax(self.forward_eval(x)[0], axis=1)
+
+    def epoch(self, x, y, x_test, y_test, batch, rng) -> float:
+        """Shuffled steps plus what ``fit`` does every epoch: loss and accuracy on the
+        training and test inputs, every binary layer packed to bits; returns test acc."""
+        order = rng.permutation(x.shape[0])
+        for s in range(0, x.shape[0] - 1, batch):
+            idx = order[s:s + batch]
+            if idx.size >= 2:
+                self.step(x[idx], y[idx])
+        acc = 0.0
+        for inputs, labels in ((x, y), (x_test, y_test)):
+            logits, layers = self.forward_eval(inputs)
+            for t in layers:  # the recording: bits, not bytes
+                np.packbits(t > 0, axis=1)
+            shifted = logits - logits.max(1, keepdims=True)
+            _loss = -(shifted[np.arange(labels.size), labels]
+                      - np.log(np.exp(shifted).sum(1))).mean()
+            acc = float((logits.argmax(1) == labels).mean())
+        return acc

@@ -11,8 +11,10 @@ Python step's bit for bit (tests/test_fused.py), so which path ran never shows i
 
 The compiled step covers the common case; the Python step stays for the rest: dropout
 (its mask comes from a NumPy generator), a width or input size of 1 (NumPy then takes its
-gemv path, not gemm), products large enough to be split over threads, parameters or
-batch-norm statistics replaced by other arrays, and a BLAS that could not be matched.
+gemv path, not gemm), float products large enough to be split over threads, XNOR products
+large enough for the parallel kernel when more than one thread is allowed (the compiled
+step runs on one), parameters or batch-norm statistics replaced by other arrays, and a
+BLAS that could not be matched.
 """
 
 from __future__ import annotations
