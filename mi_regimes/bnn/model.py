@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from .._random import as_generator, renamed_seed
+from .._scratch import scratch
 from .._validation import check_float, check_int
 from ..bits import PackedBits
 from .kernels import sign_pack, xnor_matmul, xnor_matmul_masked
@@ -313,10 +314,13 @@ class BinaryMLP:
             w_sign = np.empty_like(w)
             w_bits = np.empty((d_out, (w.shape[1] + 63) // 64), np.uint64)
             outside = sign_weights(w, w_sign, w_bits)
+            # in eval, pre is a reused buffer: glibc returns blocks this size to the system,
+            # so a fresh one is faulted in page by page on every evaluation (_scratch)
+            pre = (scratch("bnn_pre", (n, d_out), np.float32) if not train
+                   else np.empty((n, d_out), np.float32))
             if a_bits is None:
-                pre = matmul(a_float, w_sign.T)
-            else:
-                pre = np.empty((n, d_out), np.float32)  # the kernels write floats directly
+                matmul(a_float, w_sign.T, out=pre)
+            else:  # the kernels write floats directly
                 if keep_bits is None:
                     xnor_matmul(a_bits, w_bits, w.shape[1], pre)
                 else:  # dropped inputs count 0, kept ones are rescaled by 1/(1-p)
@@ -324,7 +328,8 @@ class BinaryMLP:
                     pre *= scale
             a_bits = np.empty((n, (d_out + 63) // 64), np.uint64)
             if not train:  # the bits only, and the float signs for the output layer
-                a_sign = np.empty((n, d_out), np.float32) if w_name == last else None
+                a_sign = (scratch("bnn_signs", (n, d_out), np.float32) if w_name == last
+                          else None)
                 bn_sign_eval(pre, self.params[g_name], self.params[b_name], self.eps,
                              self.buffers[m_name], self.buffers[v_name], a_bits, a_sign)
             else:
