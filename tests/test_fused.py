@@ -148,7 +148,8 @@ def test_one_blas_thread_nests_and_restores():
     assert after == before
 
 
-@pytest.mark.parametrize("n, d, threads", [(7, 10, 1), (300, 65, 1), (1200, 1024, 2)])
+@pytest.mark.parametrize("n, d, threads", [(7, 10, 1), (50, 64, 1), (300, 65, 1),
+                                            (1200, 1024, 2)])
 def test_eval_kernel_equals_the_training_kernel_in_eval_mode(n, d, threads):
     from mi_regimes.bnn.ops import bn_sign_eval, bn_sign_forward
 
@@ -170,6 +171,11 @@ def test_eval_kernel_equals_the_training_kernel_in_eval_mode(n, d, threads):
         bn_sign_eval(pre, gamma, beta, 1e-5, mean, var, bits, signs)
     np.testing.assert_array_equal(bits, bits_ref)
     np.testing.assert_array_equal(signs, outs[2])
+    # and both against NumPy's own packing of z >= 0 (bit j of a row's word is unit j)
+    positive = np.zeros((n, 64 * words), np.uint8)
+    positive[:, :d] = outs[1] >= 0
+    expected = np.packbits(positive, axis=1, bitorder="little").view("<u8")
+    np.testing.assert_array_equal(bits, expected)
 
 
 @pytest.mark.parametrize("labels, columns", [([0, 1, 3, 0], 6), ([0, -1, 2, 0], 6),

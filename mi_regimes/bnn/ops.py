@@ -77,6 +77,19 @@ def bn_sign_forward(pre, gamma, beta, eps, train, momentum, run_mean, run_var,
         for j in range(d):
             mean[j] = run_mean[j]
             inv_std[j] = 1.0 / np.sqrt(run_var[j] + eps)
+    if a_bits.shape[1] == 1:  # up to 64 units: build the word directly (no byte pass)
+        for i in range(b):
+            word = np.uint64(0)
+            for j in range(d):
+                xh = (pre[i, j] - mean[j]) * inv_std[j]
+                zz = gamma[j] * xh + beta[j]
+                xhat[i, j] = xh
+                z[i, j] = zz
+                pos = zz >= 0
+                a_sign[i, j] = np.float32(1.0) if pos else np.float32(-1.0)
+                word |= np.uint64(pos) << np.uint64(j)
+            a_bits[i, 0] = word
+        return
     positive = np.zeros(64 * a_bits.shape[1], np.uint8)
     eight = positive.view(np.uint64)
     for i in range(b):
@@ -94,6 +107,17 @@ def bn_sign_forward(pre, gamma, beta, eps, train, momentum, run_mean, run_var,
 @nb.njit(cache=True, error_model="numpy")
 def _eval_rows(pre, gamma, beta, mean, inv_std, a_bits, a_sign, keep_sign, lo, hi):
     d = pre.shape[1]
+    if a_bits.shape[1] == 1:  # up to 64 units: the word directly, 2-5x faster than bytes
+        for i in range(lo, hi):
+            word = np.uint64(0)
+            for j in range(d):
+                xh = (pre[i, j] - mean[j]) * inv_std[j]
+                pos = gamma[j] * xh + beta[j] >= 0
+                word |= np.uint64(pos) << np.uint64(j)
+                if keep_sign:
+                    a_sign[i, j] = np.float32(1.0) if pos else np.float32(-1.0)
+            a_bits[i, 0] = word
+        return
     positive = np.zeros(64 * a_bits.shape[1], np.uint8)
     eight = positive.view(np.uint64)
     for i in range(lo, hi):
