@@ -133,9 +133,9 @@ class _Plan:
         self.float_work = max(a * b for a, b in zip([*w, model.n_classes][:-1],
                                                     [*w, model.n_classes][1:], strict=True))
         self.xnor_work = max(w[i + 1] * ((w[i] + 63) // 64) for i in range(len(w) - 1))
-        # NumPy takes its gemv or dot path for a dimension of 1, not gemm
-        self.usable = (model.dropout == 0 and min([*w, model.n_classes]) >= 2
-                       and sgemm_address()[0] != 0)
+        # NumPy takes its gemv or dot path for a dimension of 1, not gemm (dropout can
+        # change after the plan is built, so fused_step checks it at every call)
+        self.usable = min([*w, model.n_classes]) >= 2 and sgemm_address()[0] != 0
 
 
 def fused_step(model, xb: np.ndarray, yb: np.ndarray, grads) -> float | None:
