@@ -81,10 +81,18 @@ def _xnor_rows(a, keep, w_t, k, out, lo, hi):
 
     Weights are transposed to (words, outputs): the inner loop runs over outputs, which
     LLVM vectorises (AVX-512 VPOPCNTQ where available). Numba compiles the ``keep is
-    None`` branch away, so the plain product pays nothing for the masked one.
+    None`` branch away, so the plain product pays nothing for the masked one. The
+    accumulators are int64, the width ``ctpop`` returns: int32 ones cost a narrowing
+    shuffle per vector (measured on AVX2: 4000 x 1024 x 1024 25.3 -> 18.1 ms).
     """
     m = w_t.shape[1]
-    acc = np.empty(m, np.int32)  # one row's scratch: an allocation per row cost as much
+    if keep is None and a.shape[1] == 1:  # one word per row: no accumulator pass
+        for i in range(lo, hi):  # (3276 x 10 x 7: 55 -> 23 us)
+            x = a[i, 0]
+            for j in range(m):
+                out[i, j] = k - 2 * popcount(x ^ w_t[0, j])
+        return
+    acc = np.empty(m, np.int64)  # one row's scratch: an allocation per row cost as much
     for i in range(lo, hi):
         acc[:] = 0
         kept = k
@@ -92,15 +100,15 @@ def _xnor_rows(a, keep, w_t, k, out, lo, hi):
             for t in range(a.shape[1]):
                 x = a[i, t]
                 for j in range(m):
-                    acc[j] += np.int32(popcount(x ^ w_t[t, j]))
+                    acc[j] += popcount(x ^ w_t[t, j])
         else:
             kept = 0
             for t in range(a.shape[1]):
                 x = a[i, t]
                 mask = keep[i, t]
-                kept += np.int32(popcount(mask))
+                kept += popcount(mask)
                 for j in range(m):
-                    acc[j] += np.int32(popcount(mask & (x ^ w_t[t, j])))
+                    acc[j] += popcount(mask & (x ^ w_t[t, j]))
         for j in range(m):
             out[i, j] = kept - 2 * acc[j]
 

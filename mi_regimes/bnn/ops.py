@@ -123,10 +123,13 @@ def _eval_rows(pre, gamma, beta, mean, inv_std, a_bits, a_sign, keep_sign, lo, h
     for i in range(lo, hi):
         for j in range(d):  # the arithmetic of bn_sign_forward, term for term
             xh = (pre[i, j] - mean[j]) * inv_std[j]
-            pos = gamma[j] * xh + beta[j] >= 0
-            positive[j] = pos
-            if keep_sign:  # loop-invariant: LLVM unswitches it
-                a_sign[i, j] = np.float32(1.0) if pos else np.float32(-1.0)
+            positive[j] = gamma[j] * xh + beta[j] >= 0
+        # a loop of its own: with the a_sign store under a branch in the loop above,
+        # LLVM left that loop scalar (measured: 1438 x 256 331 -> 133 us, 4000 x 1024
+        # 4.0 -> 1.7 ms)
+        if keep_sign:
+            for j in range(d):
+                a_sign[i, j] = np.float32(1.0) if positive[j] else np.float32(-1.0)
         pack_row_bits(eight, a_bits[i], d)
 
 
