@@ -299,8 +299,8 @@ class BinaryMLP:
         if drop and rng is None:
             raise ValueError("rng: dropout needs a random generator in training")
         scale = np.float32(1.0 / (1.0 - self.dropout)) if drop else np.float32(1.0)
-        if self.binarize_input:
-            a_float = binary_sign(x - self.input_threshold)
+        if self.binarize_input:  # the float signs feed the training cache only
+            a_float = binary_sign(x - self.input_threshold) if train else None
             a_bits, keep_bits = _packed_sign(x - self.input_threshold), None
         else:
             a_float, a_bits, keep_bits = x, None, None
