@@ -95,7 +95,8 @@ def _planes(results, mode: str, estimator: str, path: str) -> None:
                 ax.scatter(traj["i_xt"][sat], traj["i_ty"][sat], s=14, marker="x",
                            lw=0.6, color=line.get_color())
             if (pts["verdict"] == "saturated").all():
-                ax.text(0.5, 0.5, "every point saturated", transform=ax.transAxes,
+                # above the middle: a lone saturated point is drawn at the centre
+                ax.text(0.5, 0.72, "every point saturated", transform=ax.transAxes,
                         ha="center", va="center", fontsize=7, color="0.3")
             ax.axvline(np.log2(pts["n"].iloc[0]), color="magenta", ls=":", lw=1)
             ax.set_title(f"{task} {'-'.join(map(str, r['run']['widths']))}", fontsize=8)
@@ -104,7 +105,8 @@ def _planes(results, mode: str, estimator: str, path: str) -> None:
             ax.tick_params(labelsize=6)
             ax.legend(fontsize=5)
     fig.suptitle(f"Planes ({mode} mode, {estimator}): dots = reliable points, "
-                 "x = saturated points; dotted line = log2 N")
+                 "x = saturated points, bare line vertices = biased or undersampled "
+                 "points; dotted line = log2 N")
     fig.tight_layout()
     save_figure(fig, path)
 
