@@ -55,6 +55,30 @@ def test_xnor_large_matches_blas():
     np.testing.assert_array_equal(out, (a @ w.T).astype(np.int32))
 
 
+@pytest.mark.parametrize("k", [10, 64, 200])  # one word per row (its own loop), and more
+def test_xnor_parallel_kernel_matches_reference(k):
+    # enough rows that the product takes the parallel driver (work >= PARALLEL_WORK), with
+    # float32 output as the network uses it; the hypothesis test above covers the serial one
+    from mi_regimes.bnn.kernels import PARALLEL_WORK
+    from mi_regimes.bnn.threads import use_threads
+
+    rng = np.random.default_rng(k)
+    m = 40
+    n = PARALLEL_WORK // (m * ((k + 63) // 64)) + 7
+    a = rng.normal(size=(n, k)).astype(np.float32)
+    w = rng.normal(size=(m, k)).astype(np.float32)
+    expected = naive.xnor_dot(a, w)
+    keep = rng.random((n, k)) < 0.6
+    for threads in (1, 2):
+        with use_threads(threads):
+            out = np.full((n, m), np.nan, np.float32)
+            xnor_matmul(packed(a), packed(w), k, out)
+            np.testing.assert_array_equal(out, expected)
+            masked = np.full((n, m), np.nan, np.float32)
+            xnor_matmul_masked(packed(a), packed(np.where(keep, 1, -1)), packed(w), masked)
+            np.testing.assert_array_equal(masked, (naive.sign(a) * keep) @ naive.sign(w).T)
+
+
 @pytest.mark.parametrize("binarize_input", [False, True])
 @pytest.mark.parametrize("widths", [[5, 7, 6], [70, 65, 3, 9]])
 def test_gradients_match_plain_reference(widths, binarize_input):
