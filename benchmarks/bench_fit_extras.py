@@ -260,6 +260,8 @@ def run_in_condition(names: list[str], condition: str) -> None:
         for k, proc in enumerate(procs, 1):
             out = proc.communicate()[0]
             print("\n".join(f"  [{k}] {line}" for line in out.splitlines()[1:]), flush=True)
+            if proc.returncode:
+                print(f"  [{k}] FAILED with exit code {proc.returncode} (its error above)")
         return
     stop = mp.Event()
     spinner = mp.Process(target=_spin, args=(stop,)) if condition == "busy" else None
@@ -284,7 +286,9 @@ if __name__ == "__main__":
     for part in args.parts:
         if part not in PARTS:
             ap.error(f"part {part!r} unknown; use one of {', '.join(PARTS)}")
-    for condition in args.conditions.split(","):
+    conditions = args.conditions.split(",")
+    for condition in conditions:
         if condition not in ("quiet", "busy", "two"):
             ap.error(f"--conditions: unknown condition {condition!r}; use quiet, busy, two")
+    for condition in conditions:
         run_in_condition(args.parts or list(PARTS), condition)
