@@ -20,7 +20,8 @@ from itertools import combinations
 import numpy as np
 
 from .._random import as_generator, renamed_seed
-from .._validation import check_float, check_fraction
+from .._validation import check_float, check_fraction, check_int
+from ._inputs import check_input_matrix, check_labels
 
 __all__ = ["Dataset", "NAMES", "tishby12", "load", "stratified_split", "stratified_indices",
            "corrupt_labels"]
@@ -38,14 +39,17 @@ _ANTIPODES = ((0, 9), (1, 7), (2, 5), (3, 6), (4, 10), (8, 11))
 
 @dataclass(frozen=True)
 class Dataset:
-    """A fixed train/test split.
+    """A fixed train/test split: from :func:`load`, or built from your own arrays.
+
+    The arrays may come as any array-like (lists, pandas objects, memmaps); they are
+    checked and stored as NumPy arrays of the types below (views where they already are).
 
     Attributes
     ----------
     x_train, x_test : numpy.ndarray
-        float32 inputs, one sample per row.
+        float32 inputs, one sample per row, finite, the same number of columns.
     y_train, y_test : numpy.ndarray
-        int64 class labels.
+        int64 class labels in ``0 .. n_classes - 1``, one per row of the inputs.
     name : str
     n_classes : int
     population_bits : float or None
@@ -60,6 +64,20 @@ class Dataset:
     name: str
     n_classes: int
     population_bits: float | None = None
+
+    def __post_init__(self) -> None:
+        n_classes = check_int("n_classes", self.n_classes, 2)
+        x_train = check_input_matrix("x_train", self.x_train)
+        x_test = check_input_matrix("x_test", self.x_test, x_train.shape[1])
+        checked = {"x_train": x_train, "x_test": x_test, "n_classes": n_classes,
+                   "y_train": check_labels("y_train", self.y_train, len(x_train), n_classes),
+                   "y_test": check_labels("y_test", self.y_test, len(x_test), n_classes),
+                   "name": str(self.name)}
+        if self.population_bits is not None:
+            checked["population_bits"] = check_float("population_bits", self.population_bits,
+                                                     0.0)
+        for key, value in checked.items():  # frozen: the dataclass's own way round it
+            object.__setattr__(self, key, value)
 
     @property
     def n_features(self) -> int:

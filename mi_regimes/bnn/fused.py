@@ -160,7 +160,9 @@ def fused_step(model, xb: np.ndarray, yb: np.ndarray, grads) -> float | None:
         return None  # the Python step: dropout, gemv shapes, or products it spreads
     address, ilp64 = sgemm_address()
     # eps and momentum stay float64, as the Python step passes them to the same kernels
-    return float(_step(np.ascontiguousarray(xb, np.float32), np.ascontiguousarray(yb, np.int64),
-                       flat[0], grads.flat, stats, plan.widths, plan.offsets, plan.out_offsets,
-                       model.n_classes, model.binarize_input, plan.threshold,
+    # C-contiguous and writable whatever arrived (a read-only batch failed to compile:
+    # the step keeps x in a list of writable arrays), and so one compiled signature
+    x, y = np.require(xb, np.float32, ["C", "W"]), np.require(yb, np.int64, ["C", "W"])
+    return float(_step(x, y, flat[0], grads.flat, stats, plan.widths, plan.offsets,
+                       plan.out_offsets, model.n_classes, model.binarize_input, plan.threshold,
                        float(model.eps), float(model.momentum), address, ilp64))

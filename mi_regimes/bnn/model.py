@@ -23,6 +23,7 @@ from .._random import as_generator, renamed_seed
 from .._scratch import scratch
 from .._validation import check_float, check_int
 from ..bits import PackedBits
+from ._inputs import check_input_matrix, check_labels
 from .kernels import sign_pack, xnor_matmul, xnor_matmul_masked
 from .ops import (
     bn_sign_backward,
@@ -241,15 +242,7 @@ class BinaryMLP:
     # -- forward ---------------------------------------------------------------------------
     def check_inputs(self, x) -> np.ndarray:
         """Validate inputs once: ``float32[n, n_inputs]``, finite (a view when possible)."""
-        x = np.asarray(x)
-        if x.ndim != 2 or x.shape[1] != self.widths[0]:
-            raise ValueError(f"x: expected shape (n, {self.widths[0]}), got {x.shape}")
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"x: expected numeric inputs, got dtype {x.dtype}")
-        x = x.astype(np.float32, copy=False)
-        if not np.all(np.isfinite(x)):
-            raise ValueError("x: contains NaN or inf; clean the inputs first")
-        return x
+        return check_input_matrix("x", x, self.widths[0])
 
     @single_blas
     def forward(self, x, train: bool = False, rng: np.random.Generator | None = None, *,
@@ -446,9 +439,6 @@ class BinaryMLP:
 
 def loss_and_accuracy(logits: np.ndarray, y) -> tuple[float, float]:
     """Mean softmax cross-entropy and accuracy of ``logits`` against labels ``y``."""
-    y = np.ascontiguousarray(y, dtype=np.int64)
-    if y.shape != (logits.shape[0],) or (y.size and (y.min() < 0 or y.max() >= logits.shape[1])):
-        raise ValueError(f"y: expected {logits.shape[0]} labels in [0, {logits.shape[1]}), got "
-                         f"shape {y.shape}")
+    y = check_labels("y", y, logits.shape[0], logits.shape[1])
     loss, hits = xent_and_hits(np.ascontiguousarray(logits), y)  # one pass, no temporaries
     return loss / y.size, hits / y.size

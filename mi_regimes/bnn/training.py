@@ -16,6 +16,7 @@ import numpy as np
 
 from .._random import as_seed_sequence, renamed_seed
 from .._validation import check_float, check_fraction, check_int
+from ._inputs import check_labels
 from .checkpoint import package_versions
 from .datasets import Dataset, corrupt_labels, stratified_indices
 from .fused import fused_step
@@ -29,13 +30,7 @@ __all__ = ["train_step", "fit", "History"]
 
 
 def _check_batch_labels(model: BinaryMLP, yb, n: int) -> np.ndarray:
-    y = np.asarray(yb)
-    if y.ndim != 1 or y.size != n or y.dtype.kind not in "iu":
-        raise ValueError(f"yb: expected {n} integer labels, got shape {y.shape} dtype {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= model.n_classes):
-        raise ValueError(f"yb: labels must lie in 0..{model.n_classes - 1}, got "
-                         f"{y.min()}..{y.max()}")
-    return np.ascontiguousarray(y, dtype=np.int64)
+    return check_labels("yb", yb, n, model.n_classes)
 
 
 def train_step(model: BinaryMLP, xb, yb, optimizer: Adam, *, rng=None,

@@ -1,0 +1,61 @@
+"""Checks of the arrays a user hands the trainer: input matrices and class labels.
+
+Whatever container arrives (list, tuple, pandas object, memmap, read-only or strided
+view), the result is a NumPy array of the dtype the kernels take, or an error that names
+the argument, the problem and the fix; never a silently truncated or reinterpreted value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["check_input_matrix", "check_labels"]
+
+
+def check_input_matrix(name: str, x, n_features: int | None = None) -> np.ndarray:
+    """``x`` as ``float32[n, n_features]``, finite (a view when it already is one).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the error messages.
+    x : array_like
+        One sample per row: numbers (bool, integer or float).
+    n_features : int, optional
+        Required number of columns.
+    """
+    x = np.asarray(x)
+    if x.ndim != 2 or (n_features is not None and x.shape[1] != n_features):
+        want = "n_features" if n_features is None else n_features
+        raise ValueError(f"{name}: expected shape (n, {want}), one sample per row, got "
+                         f"{x.shape}")
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected numeric inputs, got dtype {x.dtype}")
+    x = x.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name}: contains NaN or inf (or values beyond float32); clean "
+                         "the inputs first")
+    return x
+
+
+def check_labels(name: str, y, n: int, n_classes: int) -> np.ndarray:
+    """``y`` as ``int64[n]`` class labels in ``0 .. n_classes - 1``.
+
+    Integer and bool labels are taken as they are; float labels only when every value
+    is a whole number (as read from a CSV), since truncating 1.7 to 1 would be a silent
+    wrong answer.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(f"{name}: expected {n} labels, one per sample, got shape {y.shape}")
+    if y.dtype.kind == "f":
+        if not (np.all(np.isfinite(y)) and np.array_equal(y, np.round(y))):
+            raise ValueError(f"{name}: float labels must be whole numbers; found NaN, inf or "
+                             "fractions; pass integer class labels")
+    elif y.dtype.kind not in "biu":
+        raise TypeError(f"{name}: expected integer class labels, got dtype {y.dtype}; map "
+                        "the classes to 0 .. n_classes - 1 first")
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(f"{name}: labels must lie in 0..{n_classes - 1}, got "
+                         f"{y.min()}..{y.max()}")
+    return np.ascontiguousarray(y, dtype=np.int64)

@@ -1,0 +1,174 @@
+"""The trainer takes the containers users really pass, or refuses them clearly.
+
+Lists, tuples, pandas objects, memmaps, Fortran order, read-only and strided views, other
+dtypes and 1024+ columns must give exactly what the canonical float32 C array gives; bad
+labels must raise (naming the argument) and change nothing. (A read-only batch once made
+the compiled training step fail to compile, with a Numba typing error.)
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mi_regimes.bnn import Adam, BinaryMLP, Recorder, datasets, fit, train_step
+from mi_regimes.bnn.datasets import Dataset
+
+DATA = datasets.load("tishby12", rng=0)
+X, Y = DATA.x_train[:300], DATA.y_train[:300]
+
+
+def _read_only(a):
+    a = a.copy()
+    a.flags.writeable = False
+    return a
+
+
+def _memmap(a, tmp_path, mode="r"):
+    path = tmp_path / "x.dat"
+    out = np.memmap(path, dtype=a.dtype, mode="w+", shape=a.shape)
+    out[:] = a
+    out.flush()
+    return np.memmap(path, dtype=a.dtype, mode=mode, shape=a.shape)
+
+
+def _strided(a):
+    big = np.zeros((2 * a.shape[0], a.shape[1]), a.dtype)
+    big[::2] = a
+    return big[::2]
+
+
+X_FORMS = {
+    "list": lambda a, tmp: a.tolist(),
+    "tuple": lambda a, tmp: tuple(map(tuple, a.tolist())),
+    "DataFrame": lambda a, tmp: pd.DataFrame(a),
+    "Fortran": lambda a, tmp: np.asfortranarray(a),
+    "read-only": lambda a, tmp: _read_only(a),
+    "memmap read-only": lambda a, tmp: _memmap(a, tmp),
+    "strided rows": lambda a, tmp: _strided(a),
+    "float64": lambda a, tmp: a.astype(np.float64),
+    "uint8": lambda a, tmp: a.astype(np.uint8),  # tishby12 inputs are 0/1
+    "bool": lambda a, tmp: a.astype(bool),
+}
+Y_FORMS = {
+    "list": lambda y: y.tolist(),
+    "Series": lambda y: pd.Series(y),
+    "int32": lambda y: y.astype(np.int32),
+    "uint8": lambda y: y.astype(np.uint8),
+    "whole floats": lambda y: y.astype(np.float64),
+    "read-only": lambda y: _read_only(y),
+}
+
+
+@pytest.fixture(scope="module")
+def trained():
+    model = BinaryMLP([12, 10, 7], n_classes=2, rng=0)
+    fit(model, DATA, 2, 64)
+    return model
+
+
+@pytest.mark.parametrize("form", X_FORMS)
+def test_inference_is_the_same_for_every_input_form(form, trained, tmp_path):
+    x = X_FORMS[form](X, tmp_path)
+    logits, layers = trained.infer(X)
+    got_logits, got_layers = trained.infer(x)
+    np.testing.assert_array_equal(got_logits, logits)
+    for got, want in zip(got_layers, layers, strict=True):
+        np.testing.assert_array_equal(got.words, want.words)
+    np.testing.assert_array_equal(trained.predict(x), trained.predict(X))
+    assert trained.evaluate(x, Y) == trained.evaluate(X, Y)
+
+
+@pytest.mark.parametrize("form", Y_FORMS)
+def test_evaluate_takes_every_label_form(form, trained):
+    assert trained.evaluate(X, Y_FORMS[form](Y)) == trained.evaluate(X, Y)
+
+
+def _one_step(xb, yb):
+    model = BinaryMLP([12, 10, 7], n_classes=2, rng=0)
+    opt = Adam(model.params, 1e-2, flat=model.flat_parameters())
+    loss = train_step(model, xb, yb, opt)
+    return loss, model.flat_parameters()[0].copy(), model.flat_statistics().copy()
+
+
+@pytest.mark.parametrize("x_form", X_FORMS)
+@pytest.mark.parametrize("y_form", ["list", "Series", "whole floats", "read-only"])
+def test_train_step_is_the_same_for_every_batch_form(x_form, y_form, tmp_path):
+    xb, yb = X[:64], Y[:64]
+    expected = _one_step(xb, yb)
+    got = _one_step(X_FORMS[x_form](xb, tmp_path), Y_FORMS[y_form](yb))
+    assert got[0] == expected[0]
+    np.testing.assert_array_equal(got[1], expected[1])
+    np.testing.assert_array_equal(got[2], expected[2])
+
+
+@pytest.mark.parametrize("labels, err, match", [
+    (np.full(64, 0.5), ValueError, "yb: float labels must be whole numbers"),
+    (np.r_[np.zeros(63), np.nan], ValueError, "yb: float labels must be whole numbers"),
+    (np.array(["a", "b"] * 32), TypeError, "yb: expected integer class labels"),
+    (np.r_[np.zeros(63, int), 2], ValueError, r"yb: labels must lie in 0\.\.1"),
+    (np.zeros(63, int), ValueError, "yb: expected 64 labels"),
+])
+def test_bad_batch_labels_raise_and_change_nothing(labels, err, match):
+    model = BinaryMLP([12, 10, 7], n_classes=2, rng=0)
+    opt = Adam(model.params, 1e-2, flat=model.flat_parameters())
+    params = model.flat_parameters()[0].copy()
+    stats = model.flat_statistics().copy()
+    with pytest.raises(err, match=match):
+        train_step(model, X[:64], labels, opt)
+    np.testing.assert_array_equal(model.flat_parameters()[0], params)
+    np.testing.assert_array_equal(model.flat_statistics(), stats)
+
+
+def test_evaluate_refuses_fractional_labels_instead_of_truncating(trained):
+    with pytest.raises(ValueError, match="y: float labels must be whole numbers"):
+        trained.evaluate(X, Y + 0.5)
+
+
+@pytest.mark.parametrize("form", ["list", "DataFrame", "memmap read-only", "read-only",
+                                  "uint8"])
+def test_fit_on_a_dataset_built_from_any_container(form, tmp_path):
+    def dataset(x, y):
+        return Dataset(x_train=x, y_train=y, x_test=x, y_test=y, name="mine", n_classes=2)
+
+    def trained_params(data):
+        model = BinaryMLP([12, 10, 7], n_classes=2, rng=0)
+        history = fit(model, data, 2, 64, record=Recorder(n_snapshots=2))
+        return model.flat_parameters()[0], history
+
+    mine = dataset(X_FORMS[form](X, tmp_path), Y.tolist() if form == "list" else Y)
+    assert mine.x_train.dtype == np.float32 and mine.y_train.dtype == np.int64
+    got, got_history = trained_params(mine)
+    expected, history = trained_params(dataset(X, Y))
+    np.testing.assert_array_equal(got, expected)
+    assert got_history.test_acc == history.test_acc
+
+
+@pytest.mark.parametrize("change, err, match", [
+    ({"x_test": np.zeros((5, 11))}, ValueError, r"x_test: expected shape \(n, 12\)"),
+    ({"x_train": np.full((300, 12), np.nan)}, ValueError, "x_train: contains NaN"),
+    ({"y_train": np.full(300, 2)}, ValueError, r"y_train: labels must lie in 0\.\.1"),
+    ({"y_train": np.full(300, 0.5)}, ValueError, "y_train: float labels must be whole"),
+    ({"y_test": np.zeros(299, int)}, ValueError, "y_test: expected 300 labels"),
+    ({"x_train": np.array([["a"] * 12] * 300)}, TypeError, "x_train: expected numeric"),
+    ({"n_classes": 1}, ValueError, "n_classes"),
+])
+def test_bad_datasets_are_refused_with_the_argument_named(change, err, match):
+    fields = {"x_train": X, "y_train": Y, "x_test": X, "y_test": Y, "name": "mine",
+              "n_classes": 2, **change}
+    with pytest.raises(err, match=match):
+        Dataset(**fields)
+
+
+@pytest.mark.parametrize("binarize_input", [False, True])
+def test_more_than_1024_input_columns(binarize_input):
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 1030)).astype(np.float32)
+    y = rng.integers(0, 3, 64)
+    model = BinaryMLP([1030, 1100, 70], n_classes=3, rng=0, binarize_input=binarize_input)
+    logits, layers = model.infer(x)
+    assert [p.words.shape for p in layers] == [(64, 18), (64, 2)]
+    np.testing.assert_array_equal(model.infer(np.asfortranarray(x))[0], logits)
+    np.testing.assert_array_equal(model.infer(pd.DataFrame(x))[0], logits)
+    opt = Adam(model.params, 1e-2, flat=model.flat_parameters())
+    loss = train_step(model, np.asfortranarray(x), y.tolist(), opt)
+    assert np.isfinite(loss) and 0 < loss < 10
