@@ -172,3 +172,43 @@ def test_more_than_1024_input_columns(binarize_input):
     opt = Adam(model.params, 1e-2, flat=model.flat_parameters())
     loss = train_step(model, np.asfortranarray(x), y.tolist(), opt)
     assert np.isfinite(loss) and 0 < loss < 10
+
+
+def test_recorder_extra_sets_take_any_container():
+    def recorded(extra):
+        model = BinaryMLP([12, 10, 7], n_classes=2, rng=0)
+        history = fit(model, DATA, 2, 64, record=Recorder(n_snapshots=2, extra=extra))
+        return history.recording.sets["all"]
+
+    want = recorded({"all": (X, Y)})
+    got = recorded({"all": (pd.DataFrame(X), Y.tolist())})
+    np.testing.assert_array_equal(got.labels, want.labels)
+    for a, b in zip(got.snapshots[-1], want.snapshots[-1], strict=True):
+        np.testing.assert_array_equal(a.words, b.words)
+
+
+@pytest.mark.parametrize("recorder, err, match", [
+    (lambda: Recorder(extra={"all": (X, Y + 0.5)}), ValueError,
+     r"record\.extra\['all'\] labels: float labels must be whole"),
+    (lambda: Recorder(extra={"all": (X[:, :5], Y)}), ValueError,
+     r"record\.extra\['all'\] inputs: expected shape \(n, 12\)"),
+    (lambda: Recorder(extra={"all": (X, Y[:10])}), ValueError,
+     r"record\.extra\['all'\] labels: expected 300 labels"),
+])
+def test_bad_extra_sets_are_refused_before_training(recorder, err, match):
+    model = BinaryMLP([12, 10, 7], n_classes=2, rng=0)
+    params = model.flat_parameters()[0].copy()
+    with pytest.raises(err, match=match):
+        fit(model, DATA, 2, 64, record=recorder())
+    np.testing.assert_array_equal(model.flat_parameters()[0], params)
+
+
+@pytest.mark.parametrize("kwargs, err, match", [
+    ({"epochs": [0, 1.5]}, TypeError, "epochs: expected an integer"),
+    ({"epochs": [0, -1]}, ValueError, "epochs: must be an integer"),
+    ({"epochs": 5}, TypeError, "epochs: expected a sequence of epoch numbers"),
+    ({"extra": {"all": X}}, ValueError, r"extra\['all'\]: expected a pair \(x, y\)"),
+])
+def test_bad_recorder_arguments(kwargs, err, match):
+    with pytest.raises(err, match=match):
+        Recorder(**kwargs)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -185,13 +186,21 @@ class Recorder:
                  extra: dict | None = None, n: int | None = None):
         if n is not None:  # the old name of n_snapshots
             n_snapshots = n
-        self.requested = None if epochs is None else sorted({int(e) for e in epochs})
+        if epochs is not None and not isinstance(epochs, Iterable):
+            raise TypeError(f"epochs: expected a sequence of epoch numbers such as [0, 10, "
+                            f"100], got {epochs!r}; for that many log-spaced snapshots pass "
+                            "n_snapshots")
+        self.requested = None if epochs is None else sorted(
+            {check_int("epochs", e, 0) for e in epochs})  # 1.5 is refused, not truncated
         self.n_snapshots = check_int("n_snapshots", n_snapshots, 1)
         self.test = bool(test)
         self.extra = dict(extra or {})
-        for name in self.extra:
+        for name, pair in self.extra.items():
             if name in ("train", "test") or not isinstance(name, str) or "/" in name:
                 raise ValueError(f"extra: set name {name!r} is reserved or not a plain name")
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise ValueError(f"extra[{name!r}]: expected a pair (x, y) of inputs and "
+                                 f"their labels, got {type(pair).__name__}")
 
     def schedule(self, total_epochs: int) -> set[int]:
         """The epochs to snapshot in a run of ``total_epochs`` epochs."""

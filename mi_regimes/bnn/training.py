@@ -16,7 +16,7 @@ import numpy as np
 
 from .._random import as_seed_sequence, renamed_seed
 from .._validation import check_float, check_fraction, check_int
-from ._inputs import check_labels
+from ._inputs import check_input_matrix, check_labels
 from .checkpoint import package_versions
 from .datasets import Dataset, corrupt_labels, stratified_indices
 from .fused import fused_step
@@ -288,7 +288,9 @@ class _RunRecorder:
             if record.test:
                 sets["test"] = RecordedSet(data.y_test.copy())
             for name, (x, y) in record.extra.items():
-                self.inputs[name] = (model.check_inputs(x), np.asarray(y, np.int64), None)
+                x = check_input_matrix(f"record.extra[{name!r}] inputs", x, model.widths[0])
+                y = check_labels(f"record.extra[{name!r}] labels", y, len(x), model.n_classes)
+                self.inputs[name] = (x, y, None)
                 sets[name] = RecordedSet(self.inputs[name][1].copy())
             self.recording = Recording(sets=sets, header=header)
         self.captured: set[int] = set()
