@@ -212,3 +212,17 @@ def test_bad_extra_sets_are_refused_before_training(recorder, err, match):
 def test_bad_recorder_arguments(kwargs, err, match):
     with pytest.raises(err, match=match):
         Recorder(**kwargs)
+
+
+@pytest.mark.parametrize("widths, expected", [
+    (np.array([12, 10]), [12, 10]), ((12, 10), [12, 10]), ([12.0, 10], [12, 10]),
+    (np.array([12.0, 10.0]), [12, 10]), ([np.int32(12), np.uint8(10)], [12, 10]),
+])
+def test_widths_from_any_integer_sequence(widths, expected):
+    assert BinaryMLP(widths, n_classes=2).widths == expected
+
+
+@pytest.mark.parametrize("widths", [[64.5, 10], ["12", "10"], [True, 3], 12, "12,10"])
+def test_widths_that_are_not_integers_are_refused(widths):
+    with pytest.raises(TypeError, match="widths: expected a sequence of integers"):
+        BinaryMLP(widths, n_classes=2)

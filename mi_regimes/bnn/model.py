@@ -16,6 +16,7 @@ Backward uses the straight-through estimator: ∂a/∂z = 1{|z| <= 1} for activa
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -48,6 +49,20 @@ def binary_sign(x: np.ndarray) -> np.ndarray:
 def _packed_sign(z: np.ndarray) -> np.ndarray:
     out = np.empty((z.shape[0], (z.shape[1] + 63) // 64), np.uint64)
     sign_pack(np.ascontiguousarray(z), out)
+    return out
+
+
+def _check_widths(widths) -> list[int]:
+    """Layer widths as ints; 64.5, True or "64" are refused rather than converted."""
+    message = "widths: expected a sequence of integers such as [64, 256, 256]"
+    if isinstance(widths, str | bytes) or not hasattr(widths, "__iter__"):
+        raise TypeError(f"{message}, got {widths!r}")
+    out = []
+    for w in widths:
+        whole_float = isinstance(w, float | np.floating) and float(w).is_integer()
+        if isinstance(w, bool | np.bool_) or not (isinstance(w, numbers.Integral) or whole_float):
+            raise TypeError(f"{message}, got {w!r} among them")
+        out.append(int(w))
     return out
 
 
@@ -110,11 +125,7 @@ class BinaryMLP:
                  input_threshold: float = 0.5, dropout: float = 0.0, momentum: float = 0.1,
                  eps: float = 1e-5, rng=0, seed=None):
         rng = renamed_seed(rng, seed, "BinaryMLP", default=0)
-        try:
-            widths = [int(w) for w in widths]
-        except (TypeError, ValueError) as exc:
-            raise TypeError("widths: expected a sequence of integers such as [64, 256, 256]"
-                            ) from exc
+        widths = _check_widths(widths)
         if len(widths) < 2 or any(w < 1 for w in widths):
             raise ValueError(f"widths: need [n_inputs, hidden, ...] with every width >= 1 and "
                              f"at least one hidden layer, got {widths}")
