@@ -226,3 +226,15 @@ def test_widths_from_any_integer_sequence(widths, expected):
 def test_widths_that_are_not_integers_are_refused(widths):
     with pytest.raises(TypeError, match="widths: expected a sequence of integers"):
         BinaryMLP(widths, n_classes=2)
+
+
+def test_empty_inputs(trained):
+    empty = np.zeros((0, 12), np.float32)
+    assert trained.infer(empty)[0].shape == (0, 2)
+    assert trained.predict(empty).shape == (0,)
+    with pytest.raises(ValueError, match="x: no samples"):
+        trained.evaluate(empty, [])
+    with pytest.raises(ValueError, match="need at least 2 training samples"):
+        Dataset(x_train=X[:1], y_train=Y[:1], x_test=X, y_test=Y, name="mine", n_classes=2)
+    with pytest.raises(ValueError, match="and 1 test sample"):
+        Dataset(x_train=X, y_train=Y, x_test=empty, y_test=[], name="mine", n_classes=2)

@@ -69,6 +69,9 @@ class Dataset:
         n_classes = check_int("n_classes", self.n_classes, 2)
         x_train = check_input_matrix("x_train", self.x_train)
         x_test = check_input_matrix("x_test", self.x_test, x_train.shape[1])
+        if len(x_train) < 2 or len(x_test) < 1:
+            raise ValueError(f"x_train, x_test: need at least 2 training samples (batch norm) "
+                             f"and 1 test sample, got {len(x_train)} and {len(x_test)}")
         checked = {"x_train": x_train, "x_test": x_test, "n_classes": n_classes,
                    "y_train": check_labels("y_train", self.y_train, len(x_train), n_classes),
                    "y_test": check_labels("y_test", self.y_test, len(x_test), n_classes),

@@ -450,6 +450,8 @@ class BinaryMLP:
 
 def loss_and_accuracy(logits: np.ndarray, y) -> tuple[float, float]:
     """Mean softmax cross-entropy and accuracy of ``logits`` against labels ``y``."""
+    if logits.shape[0] == 0:
+        raise ValueError("x: no samples; loss and accuracy need at least one")
     y = check_labels("y", y, logits.shape[0], logits.shape[1])
     loss, hits = xent_and_hits(np.ascontiguousarray(logits), y)  # one pass, no temporaries
     return loss / y.size, hits / y.size
