@@ -19,7 +19,8 @@ PARTs: forward, recording, size, memory, accuracy, wide, floor (default: all).
 
 ``--conditions quiet,busy,two`` runs the parts asked in each condition: quiet; with one
 core kept busy by a spinning process this script starts and stops; and as two copies of
-the script running at once (each prints its own lines).
+the script running at once (each prints its own lines; in the forward part the two
+start each timed block together).
 """
 
 from __future__ import annotations
@@ -48,6 +49,16 @@ except ImportError:
     torch_bnn = None
 
 
+_BARRIER = None  # set in each process of the two-at-once condition
+
+
+def _together() -> None:
+    """In the two-at-once condition, start the next timed block with the other process,
+    so that each copy's ours overlaps the other's ours and its PyTorch the other's."""
+    if _BARRIER is not None:
+        _BARRIER.wait()
+
+
 def forward_only() -> None:
     """``infer`` (every binary layer kept, packed) vs the PyTorch peer's eval forward.
 
@@ -71,6 +82,7 @@ def forward_only() -> None:
         model = BinaryMLP(widths, n_classes=n_classes, rng=0, binarize_input=binary)
         x = model.check_inputs(x)
         model.infer(x)  # warm-up (compilation)
+        _together()
         ours = median_time(lambda m=model, x=x: m.infer(x), 9)
         label = f"{name} {'-'.join(map(str, widths))}{' binary in' if binary else ''}"
         line = f"  {label:38s} N={x.shape[0]}: ours {ours * 1e3:7.1f} ms"
@@ -79,6 +91,7 @@ def forward_only() -> None:
             ready = np.where(x >= model.input_threshold, 1.0, -1.0) if binary else x
             xt = torch_bnn.torch.from_numpy(np.ascontiguousarray(ready, np.float32))
             torch_bnn.forward_only(peer, xt)
+            _together()
             theirs = median_time(lambda p=peer, xt=xt: torch_bnn.forward_only(p, xt), 9)
             line += f"   torch {theirs * 1e3:7.1f} ms   ratio {theirs / ours:5.2f}x (target >= 3x)"
         print(line, flush=True)
@@ -250,18 +263,46 @@ PARTS = {"forward": forward_only, "recording": recording_overhead, "size": recor
          "memory": memory, "accuracy": accuracy, "wide": wide, "floor": float_floor}
 
 
+class _MarkedLines:
+    """A text stream that starts every line with a mark (the two copies share a terminal)."""
+
+    def __init__(self, stream, mark: str) -> None:
+        self.stream, self.mark, self.line_start = stream, mark, True
+
+    def write(self, text: str) -> int:
+        for piece in text.splitlines(keepends=True):
+            if self.line_start:
+                self.stream.write(self.mark)
+            self.stream.write(piece)
+            self.line_start = piece.endswith("\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _copy(names: list[str], barrier, k: int) -> None:
+    """One of the two copies: the parts, its lines marked [k]."""
+    global _BARRIER
+    _BARRIER = barrier
+    sys.stdout = _MarkedLines(sys.stdout, f"  [{k}] ")
+    for name in names:
+        PARTS[name]()
+
+
 def run_in_condition(names: list[str], condition: str) -> None:
     """Run the parts ``names`` quiet, with one core busy, or as two processes at once."""
     print(f"== {condition}", flush=True)
-    if condition == "two":
-        command = [sys.executable, os.path.abspath(__file__), *names, "--conditions", "quiet"]
-        procs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-                 for _ in range(2)]
+    if condition == "two":  # fresh interpreters (spawn), joined at each timed block
+        ctx = mp.get_context("spawn")
+        barrier = ctx.Barrier(2)
+        procs = [ctx.Process(target=_copy, args=(names, barrier, k)) for k in (1, 2)]
+        for proc in procs:
+            proc.start()
         for k, proc in enumerate(procs, 1):
-            out = proc.communicate()[0]
-            print("\n".join(f"  [{k}] {line}" for line in out.splitlines()[1:]), flush=True)
-            if proc.returncode:
-                print(f"  [{k}] FAILED with exit code {proc.returncode} (its error above)")
+            proc.join()
+            if proc.exitcode:
+                print(f"  [{k}] FAILED with exit code {proc.exitcode} (its error above)")
         return
     stop = mp.Event()
     spinner = mp.Process(target=_spin, args=(stop,)) if condition == "busy" else None

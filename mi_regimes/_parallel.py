@@ -21,11 +21,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 __all__ = ["N_CHUNKS", "cpu_count", "limit_threads", "map_tasks", "threads_per_worker",
-           "run_chunks", "kernel_threads"]
+           "run_chunks", "kernel_threads", "threads_chosen"]
 
 #: Fixed number of work chunks of every parallel kernel.
 N_CHUNKS = 16
@@ -105,11 +106,23 @@ def limit_threads(threads: int, blas: bool = True):
     threads = max(1, int(threads))
     previous = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    _CHOSEN.depth = getattr(_CHOSEN, "depth", 0) + 1
     try:
         with threadpool_limits(limits=threads) if blas else contextlib.nullcontext():
             yield threads
     finally:
+        _CHOSEN.depth -= 1
         numba.set_num_threads(previous)
+
+
+# per thread, as Numba's own setting is: how deep this thread is in limit_threads blocks
+_CHOSEN = threading.local()
+
+
+def threads_chosen() -> bool:
+    """Whether the calling thread runs inside :func:`limit_threads`: a budget chosen by
+    the caller (or a fit's tuner, or a worker's share), which tuning must not override."""
+    return getattr(_CHOSEN, "depth", 0) > 0
 
 
 _WORKER_LIMIT = None  # a worker process's limit, kept alive for the process's life

@@ -95,3 +95,41 @@ def test_fit_results_do_not_depend_on_threads(split_work, monkeypatch):
         assert all(np.array_equal(a.words, b.words)
                    for a, b in zip(other_layers, layers, strict=True))
         assert other_loss == loss
+
+
+def _wide_model():
+    return BinaryMLP([64, 1024, 1024], n_classes=10, rng=0)
+
+
+def test_repeated_evaluations_pick_their_threads_by_timing():
+    data = datasets.load("digits", rng=0)
+    model = _wide_model()
+    x = model.check_inputs(data.x_train)
+    first = model.infer(x)
+    for _ in range(3):
+        logits, layers = model.infer(x)
+        np.testing.assert_array_equal(logits, first[0])  # threads never change a result
+        for a, b in zip(layers, first[1], strict=True):
+            np.testing.assert_array_equal(a.words, b.words)
+    model.predict(data.x_test)
+    tuners = model.__dict__["_evaluation_tuners"]
+    assert set(tuners) == {x.shape[0], data.x_test.shape[0]}  # one per input size
+    tuner = tuners[x.shape[0]]
+    if thread_budget() > 1:  # 1438 x 1024 x 1024 is far above SMALL_WORK: both timed
+        assert tuner.choices == (thread_budget(), 1) and set(tuner.best) == {thread_budget(), 1}
+    else:
+        assert tuner.choices == (1,)
+
+
+def test_a_chosen_thread_budget_is_not_tuned_over():
+    data = datasets.load("digits", rng=0)
+    model = _wide_model()
+    with use_threads(1):
+        with_one = model.infer(data.x_train)
+        assert numba.get_num_threads() == 1
+    assert "_evaluation_tuners" not in model.__dict__
+    np.testing.assert_array_equal(model.infer(data.x_train)[0], with_one[0])
+    # a fit times its epochs (evaluation included) itself: no evaluation tuner of its own
+    fitted = _wide_model()
+    fit(fitted, data, 1, 256, record=Recorder(epochs=[0, 1]))
+    assert "_evaluation_tuners" not in fitted.__dict__

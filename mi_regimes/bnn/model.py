@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import time
 
 import numpy as np
 
+from .._parallel import threads_chosen
 from .._random import as_generator, renamed_seed
 from .._scratch import scratch
 from .._validation import check_float, check_int
@@ -37,6 +39,7 @@ from .ops import (
     xent_and_hits,
 )
 from .products import matmul, single_blas
+from .threads import ThreadTuner, thread_budget, use_threads
 
 __all__ = ["BinaryMLP", "Gradients", "binary_sign", "loss_and_accuracy"]
 
@@ -295,9 +298,39 @@ class BinaryMLP:
         """Forward pass: logits, the training cache (or None), packed binary layers.
 
         ``checked`` skips input validation (the training loop validates the data once).
+        Repeated evaluations of one input size pick their thread count by timing, unless
+        a thread budget was chosen around the call (``use_threads``, a fit's epochs).
         """
         if not checked:
             x = self.check_inputs(x)
+        if train or threads_chosen():
+            return self._pass(x, train, rng)
+        tuner = self._evaluation_tuner(x.shape[0])
+        threads = tuner.next_threads()
+        start = time.perf_counter()
+        with use_threads(threads):
+            result = self._pass(x, False, rng)
+        tuner.report(threads, time.perf_counter() - start)
+        return result
+
+    def _evaluation_tuner(self, n: int) -> ThreadTuner:
+        """The thread tuner of evaluations on ``n`` inputs (one per size: times compare).
+
+        Two processes evaluating at once with two threads each ran 2-3.5x slower than
+        alone on the 2-core machine (Numba's OpenMP workers wait spinning), one thread
+        each not at all; a fit's epochs are tuned the same way (:mod:`.threads`).
+        """
+        tuners = self.__dict__.setdefault("_evaluation_tuners", {})
+        if n not in tuners:
+            if len(tuners) >= 16:  # many batch sizes: forget the oldest
+                tuners.pop(next(iter(tuners)))
+            widths = [*self.widths, self.n_classes]
+            largest = max(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
+            tuners[n] = ThreadTuner(thread_budget(), n * largest)
+        return tuners[n]
+
+    def _pass(self, x: np.ndarray, train: bool, rng):
+        """The forward pass itself, on validated inputs (see :meth:`_run`)."""
         n = x.shape[0]
         drop = train and self.dropout > 0
         if drop and rng is None:
