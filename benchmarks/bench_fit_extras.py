@@ -264,17 +264,17 @@ PARTS = {"forward": forward_only, "recording": recording_overhead, "size": recor
 
 
 class _MarkedLines:
-    """A text stream that starts every line with a mark (the two copies share a terminal)."""
+    """A text stream that writes whole lines, each starting with a mark: the two copies
+    share a terminal, and a line written in pieces would interleave with the other's."""
 
     def __init__(self, stream, mark: str) -> None:
-        self.stream, self.mark, self.line_start = stream, mark, True
+        self.stream, self.mark, self.pending = stream, mark, ""
 
     def write(self, text: str) -> int:
-        for piece in text.splitlines(keepends=True):
-            if self.line_start:
-                self.stream.write(self.mark)
-            self.stream.write(piece)
-            self.line_start = piece.endswith("\n")
+        *lines, self.pending = (self.pending + text).split("\n")
+        if lines:
+            self.stream.write("".join(f"{self.mark}{line}\n" for line in lines))
+            self.stream.flush()
         return len(text)
 
     def flush(self) -> None:

@@ -133,3 +133,14 @@ def test_a_chosen_thread_budget_is_not_tuned_over():
     fitted = _wide_model()
     fit(fitted, data, 1, 256, record=Recorder(epochs=[0, 1]))
     assert "_evaluation_tuners" not in fitted.__dict__
+
+
+def test_tuner_ignores_its_warmup_reports():
+    tuner = ThreadTuner(2, SMALL_WORK, warmup=1)
+    assert tuner.next_threads() == 2
+    tuner.report(2, 9.0)  # a first call: fresh buffers, compilation
+    assert tuner.best == {} and tuner.next_threads() == 2
+    tuner.report(2, 1.0)
+    assert tuner.next_threads() == 1
+    tuner.report(1, 1.5)
+    assert tuner.next_threads() == 2 and tuner.best == {2: 1.0, 1: 1.5}

@@ -326,7 +326,7 @@ class BinaryMLP:
                 tuners.pop(next(iter(tuners)))
             widths = [*self.widths, self.n_classes]
             largest = max(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
-            tuners[n] = ThreadTuner(thread_budget(), n * largest)
+            tuners[n] = ThreadTuner(thread_budget(), n * largest, warmup=1)
         return tuners[n]
 
     def _pass(self, x: np.ndarray, train: bool, rng):

@@ -58,9 +58,13 @@ class ThreadTuner:
         below :data:`SMALL_WORK` the tuner keeps one thread.
     fixed : bool
         Always ``budget`` threads (the caller chose), no timing.
+    warmup : int
+        Reports to ignore at first: a first call faults in fresh buffers (and may
+        compile), and timed with the budget it would hand the choice to one thread.
     """
 
-    def __init__(self, budget: int, work: int, fixed: bool = False) -> None:
+    def __init__(self, budget: int, work: int, fixed: bool = False, warmup: int = 0) -> None:
+        self._warmup = warmup
         if fixed:
             self.choices: tuple[int, ...] = (budget,)
         else:
@@ -83,6 +87,9 @@ class ThreadTuner:
 
     def report(self, threads: int, seconds: float) -> None:
         """Record an epoch's time with ``threads`` threads."""
+        if self._warmup > 0:
+            self._warmup -= 1
+            return
         previous = self.best.get(threads)
         if previous is None:  # a first measurement
             self.best[threads] = seconds
