@@ -15,6 +15,10 @@ fit times its epochs:
   with the faster; the other setting is tried again every :data:`RECHECK` epochs and as
   soon as an epoch is 30 % slower than the best seen with its setting (the load changed).
 
+Evaluations outside a fit (``BinaryMLP.infer``, ``predict``, ...) use the same tuner,
+one per model and input size, its first call ignored (:meth:`BinaryMLP._run`), unless a
+budget was set around them with :func:`use_threads`.
+
 The thread count never changes a result: the XNOR-popcount kernels are integer sums, and
 float products are cut into blocks fixed by their shape, each one single-threaded BLAS
 call (:mod:`mi_regimes.bnn.products`); tests/test_threads.py checks fits bit for bit.
