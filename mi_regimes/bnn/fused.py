@@ -130,8 +130,7 @@ class _Plan:
         self.threshold = np.float32(model.input_threshold)
         w = model.widths
         # per row of the batch: the largest float product, the largest XNOR product
-        self.float_work = max(a * b for a, b in zip([*w, model.n_classes][:-1],
-                                                    [*w, model.n_classes][1:], strict=True))
+        self.float_work = model.largest_product
         self.xnor_work = max(w[i + 1] * ((w[i] + 63) // 64) for i in range(len(w) - 1))
         # NumPy takes its gemv or dot path for a dimension of 1, not gemm (dropout can
         # change after the plan is built, so fused_step checks it at every call)

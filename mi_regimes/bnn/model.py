@@ -217,6 +217,12 @@ class BinaryMLP:
         """Number of binary hidden layers."""
         return len(self.widths) - 1
 
+    @property
+    def largest_product(self) -> int:
+        """Multiply-adds per input row of the widest layer product (hidden or output)."""
+        widths = [*self.widths, self.n_classes]
+        return max(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
+
     def get_config(self) -> dict:
         """Constructor arguments (JSON-serialisable): ``from_config`` rebuilds the network."""
         return {"widths": list(self.widths), "n_classes": self.n_classes,
@@ -324,9 +330,7 @@ class BinaryMLP:
         if n not in tuners:
             if len(tuners) >= 16:  # many batch sizes: forget the oldest
                 tuners.pop(next(iter(tuners)))
-            widths = [*self.widths, self.n_classes]
-            largest = max(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
-            tuners[n] = ThreadTuner(thread_budget(), n * largest, warmup=1)
+            tuners[n] = ThreadTuner(thread_budget(), n * self.largest_product, warmup=1)
         return tuners[n]
 
     def _pass(self, x: np.ndarray, train: bool, rng):

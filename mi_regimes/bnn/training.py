@@ -29,10 +29,6 @@ from .threads import ThreadTuner, thread_budget, use_threads
 __all__ = ["train_step", "fit", "History"]
 
 
-def _check_batch_labels(model: BinaryMLP, yb, n: int) -> np.ndarray:
-    return check_labels("yb", yb, n, model.n_classes)
-
-
 def train_step(model: BinaryMLP, xb, yb, optimizer: Adam, *, rng=None,
                grads: Gradients | None = None, validate: bool = True) -> float:
     """One mini-batch step: forward (batch statistics, dropout), backward, update.
@@ -75,7 +71,7 @@ def train_step(model: BinaryMLP, xb, yb, optimizer: Adam, *, rng=None,
         xb = model.check_inputs(xb)
         if xb.shape[0] < 2:
             raise ValueError(f"xb: batch norm needs at least 2 samples, got {xb.shape[0]}")
-        yb = _check_batch_labels(model, yb, xb.shape[0])
+        yb = check_labels("yb", yb, xb.shape[0], model.n_classes)
     if grads is None:
         grads = model.new_gradients()
     with one_blas_thread():
@@ -265,10 +261,8 @@ def _thread_tuner(model, threads, batch_size: int, recorder) -> ThreadTuner:
     """The fit's thread policy: fixed when ``threads`` is given, else tuned by timing."""
     if threads is not None:
         return ThreadTuner(check_int("threads", threads, 1), 0, fixed=True)
-    widths = [*model.widths, model.n_classes]
-    largest = max(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
     rows = max([batch_size] + [x.shape[0] for x, *_ in recorder.inputs.values()])
-    return ThreadTuner(thread_budget(), rows * largest)
+    return ThreadTuner(thread_budget(), rows * model.largest_product)
 
 
 class _RunRecorder:
