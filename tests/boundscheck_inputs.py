@@ -17,6 +17,7 @@ from mi_regimes._bootstrap import (
 )
 from mi_regimes.bits import unpack_bits
 from mi_regimes.bnn.kernels import sign_pack, xnor_matmul, xnor_matmul_masked
+from mi_regimes.bnn.table_product import sign_table_matmul
 from mi_regimes.counting import count_words, joint_counts, row_codes
 from mi_regimes.infoplane import plane_point
 
@@ -83,6 +84,8 @@ def main() -> None:
         out = np.empty((n, m), np.float32)
         xnor_matmul(a, w, k, out)
         xnor_matmul_masked(a, a, w, out)
+        # real inputs times the packed signs: serial and parallel drivers, > 512 units
+        sign_table_matmul(rng.standard_normal((n, k)).astype(np.float32), w, out)
     print("ok")
 
 

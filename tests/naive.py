@@ -435,3 +435,30 @@ def bias_range(occupancy, n, k_states, log_odds, bin_starts, cells: int = 400):
     low = optimize.linprog(bias_lo, **kw)
     assert high.status == 0 and low.status == 0, (high.message, low.message)
     return low.fun, -high.fun
+
+
+def sign_table_product(x, w) -> np.ndarray:
+    """``x · sign(w)ᵀ`` summed in the order mi_regimes.bnn.table_product documents.
+
+    Per sample and unit, in float32 with each operation rounded: inputs in groups of
+    four, g = (s0·x0 + s1·x1) + (s2·x2 + s3·x3); groups four per pass,
+    p = (g0 + g1) + (g2 + g3); passes added in order to a sum starting at 0. Missing
+    inputs (past the last column) count as 0.
+    """
+    x = np.asarray(x, np.float32)
+    s = sign(w).astype(np.float32)
+    n, k = x.shape
+    passes = -(-k // 16)
+    xp = np.zeros((n, 16 * passes), np.float32)
+    xp[:, :k] = x
+    sp = np.ones((s.shape[0], 16 * passes), np.float32)
+    sp[:, :k] = s
+    total = np.zeros((n, s.shape[0]), np.float32)
+    for p in range(passes):
+        groups = []
+        for g in range(4):
+            t = [xp[:, 16 * p + 4 * g + u, None] * sp[None, :, 16 * p + 4 * g + u]
+                 for u in range(4)]
+            groups.append((t[0] + t[1]) + (t[2] + t[3]))
+        total = total + ((groups[0] + groups[1]) + (groups[2] + groups[3]))
+    return total

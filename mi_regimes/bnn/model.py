@@ -39,6 +39,7 @@ from .ops import (
     xent_and_hits,
 )
 from .products import matmul, single_blas
+from .table_product import sign_table_matmul, use_table
 from .threads import ThreadTuner, thread_budget, use_threads
 
 __all__ = ["BinaryMLP", "Gradients", "binary_sign", "loss_and_accuracy"]
@@ -359,7 +360,9 @@ class BinaryMLP:
             # so a fresh one is faulted in page by page on every evaluation (_scratch)
             pre = (scratch("bnn_pre", (n, d_out), np.float32) if not train
                    else np.empty((n, d_out), np.float32))
-            if a_bits is None:
+            if a_bits is None and not train and use_table(*w.shape[::-1]):
+                sign_table_matmul(a_float, w_bits, pre)  # evaluation only: see its module
+            elif a_bits is None:
                 matmul(a_float, w_sign.T, out=pre)
             else:  # the kernels write floats directly
                 if keep_bits is None:
