@@ -9,10 +9,11 @@ multiply-adds (the "method of four Russians" applied to a sign matrix). Blocks o
 samples are transposed so every add is a vector over samples; four groups (16 inputs)
 are added per pass over the units.
 
-Measured on the 2-core AVX2 machine (``benchmarks/bench_fit_extras.py forward`` for the
-whole forward pass, docs/benchmarks.md): 5000 x 784 x 1024 in 60 ms on one thread against
-BLAS's 90 ms, 31 against 53 on two. With few input columns or few units the table
-costs more than it saves, so :func:`use_table` keeps BLAS there (see its figures).
+Measured on the 2-core AVX2 machine (``benchmarks/bench_bnn.py`` part 2; the whole
+forward pass in ``bench_fit_extras.py forward``; docs/benchmarks.md): 5000 x 784 x 1024
+in 60-74 ms on one thread against BLAS's 90-101 ms, 31-49 against 48-57 on two. With few
+input columns or few units the table costs more than it saves, so :func:`use_table`
+keeps BLAS there (see its figures).
 
 Every element is summed in one fixed order (signed pairs, pairs of pairs, then four
 groups per pass, passes in order), per sample: the result does not depend on the block
