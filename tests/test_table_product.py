@@ -118,3 +118,21 @@ def test_evaluation_first_layer_is_the_table_product(monkeypatch):
     model.forward(x, train=True, rng=np.random.default_rng(0))  # training keeps BLAS
     BinaryMLP([64, 256, 16], 3, rng=0).infer(x[:, :64])  # below the measured threshold
     assert calls == [(150, 300)]
+
+
+@pytest.mark.parametrize("k", [5, 64, 784, 1030])
+def test_error_within_the_bound_of_its_summation_tree_on_wild_magnitudes(k):
+    # values spread over 40 decades with random signs: cancellation everywhere. Each
+    # output is a tree of depth 4 + passes (two levels in a group, two across groups,
+    # then the passes in sequence), so |error| <= (4 + passes) * 2^-24 * sum |x| (to
+    # first order); BLAS's own bound, K * 2^-24 * sum |x|, is looser
+    rng = np.random.default_rng(k)
+    n, d = 130, 300
+    x = (10.0 ** rng.uniform(-20, 20, size=(n, k)) * rng.choice([-1, 1], size=(n, k)))
+    x = x.astype(np.float32)
+    w = rng.normal(size=(d, k))
+    out = sign_table_matmul(x, packed_signs(w), np.empty((n, d), np.float32))
+    exact = x.astype(np.float64) @ naive.sign(w).T
+    passes = -(-k // 16)
+    bound = (4 + passes) * 2.0**-24 * np.abs(x).astype(np.float64).sum(axis=1, keepdims=True)
+    assert np.all(np.abs(out - exact) <= 1.01 * bound)
