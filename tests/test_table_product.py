@@ -136,3 +136,22 @@ def test_error_within_the_bound_of_its_summation_tree_on_wild_magnitudes(k):
     passes = -(-k // 16)
     bound = (4 + passes) * 2.0**-24 * np.abs(x).astype(np.float64).sum(axis=1, keepdims=True)
     assert np.all(np.abs(out - exact) <= 1.01 * bound)
+
+
+def test_evaluations_from_several_python_threads_at_once_agree():
+    # a thread pool evaluating models (dask's threaded scheduler, a web server): the
+    # parallel table product launched from two threads at once gives the serial bits
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(4)
+    two = [BinaryMLP([300, 512, 16], 3, rng=s) for s in range(2)]
+    x = rng.normal(size=(700, 300)).astype(np.float32)
+    for models in (two, [two[0], two[0]]):  # two models, and one model shared
+        alone = [m.infer(x) for m in models]
+        with ThreadPoolExecutor(2) as pool:
+            together = list(pool.map(lambda m: m.infer(x), models))
+            together += list(pool.map(lambda m: m.infer(x), models))
+        for (lg, layers), (lg0, layers0) in zip(together, alone * 2, strict=True):
+            np.testing.assert_array_equal(lg, lg0)
+            for a, b in zip(layers, layers0, strict=True):
+                np.testing.assert_array_equal(a.words, b.words)
