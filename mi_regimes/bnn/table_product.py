@@ -30,7 +30,7 @@ import numpy as np
 __all__ = ["sign_table_matmul", "use_table"]
 
 _BLOCK = 64   # samples per block: one table row is 8 AVX2 vectors
-_GROUPS = 4   # groups of four inputs added per pass over the units
+_GROUPS = 4   # groups of four inputs per pass over the units (the add is written out for 4)
 _UNITS = 512  # units per pass: their sums (128 kB) stay in the L2 cache
 #: Smallest input columns and units for the table (one thread, n = 2000, see use_table).
 MIN_INPUTS = 256
@@ -50,27 +50,30 @@ def use_table(n_inputs: int, n_units: int) -> bool:
 
 @nb.njit(cache=True, error_model="numpy")
 def _patterns(w_bits, n_inputs):
-    """For pass p, unit j, group g: the row of the pass's tables that unit's signs pick.
+    """For pass p, unit j, group g: the four signs of the unit on the group (a nibble).
 
-    Input t's sign is bit t % 64 of word t // 64 (1 = +1); groups past the inputs pick
-    row 0 of their table, whose inputs are zero padding.
+    Input t's sign is bit t % 64 of word t // 64 (1 = +1); groups past the inputs get 0
+    (their inputs are zero padding). One byte per four weights: int64 row indices
+    would take half the float weights' memory.
     """
     n_groups = (n_inputs + 3) // 4
     n_passes = (n_groups + _GROUPS - 1) // _GROUPS
     d = w_bits.shape[0]
-    pat = np.zeros((n_passes, d, _GROUPS), np.int64)
+    pat = np.zeros((n_passes, d, _GROUPS), np.uint8)
     for j in range(d):
-        for c in range(n_passes * _GROUPS):
-            nibble = 0
-            if c < n_groups:
-                nibble = (w_bits[j, c // 16] >> np.uint64(4 * (c % 16))) & np.uint64(15)
-            pat[c // _GROUPS, j, c % _GROUPS] = 16 * (c % _GROUPS) + nibble
+        for c in range(n_groups):
+            pat[c // _GROUPS, j, c % _GROUPS] = (w_bits[j, c // 16] >> np.uint64(4 * (c % 16))
+                                                 ) & np.uint64(15)
     return pat
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _table_rows(x, pat, out, lo, hi):
-    """Rows ``lo:hi`` of ``out = x · Sᵀ``, S the ±1 matrix encoded in ``pat``."""
+    """Rows ``lo:hi`` of ``out = x · Sᵀ``, S the ±1 matrix encoded in ``pat``.
+
+    Table g of a pass holds rows 16g .. 16g + 15: row 16g + p is the sum of the group's
+    four inputs, input u taken with sign + where bit u of p is 1.
+    """
     n_inputs = x.shape[1]
     n_passes, d = pat.shape[0], pat.shape[1]
     xt = np.zeros((n_passes * _GROUPS * 4, _BLOCK), np.float32)  # padding inputs stay 0
@@ -102,8 +105,8 @@ def _table_rows(x, pat, out, lo, hi):
                 for j in range(jn):
                     a = acc[j]
                     picks = pat[ps, j0 + j]
-                    t0, t1 = tables[picks[0]], tables[picks[1]]
-                    t2, t3 = tables[picks[2]], tables[picks[3]]
+                    t0, t1 = tables[np.int64(picks[0])], tables[16 + np.int64(picks[1])]
+                    t2, t3 = tables[32 + np.int64(picks[2])], tables[48 + np.int64(picks[3])]
                     for i in range(_BLOCK):
                         a[i] += (t0[i] + t1[i]) + (t2[i] + t3[i])
             for i in range(m):
