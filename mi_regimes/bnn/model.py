@@ -360,7 +360,7 @@ class BinaryMLP:
             # so a fresh one is faulted in page by page on every evaluation (_scratch)
             pre = (scratch("bnn_pre", (n, d_out), np.float32) if not train
                    else np.empty((n, d_out), np.float32))
-            if a_bits is None and not train and use_table(*w.shape[::-1]):
+            if a_bits is None and not train and use_table(w.shape[1], d_out):
                 sign_table_matmul(a_float, w_bits, pre)  # evaluation only: see its module
             elif a_bits is None:
                 matmul(a_float, w_sign.T, out=pre)
