@@ -5,7 +5,9 @@ Two kinds of samples are accepted by every function that takes data:
 * **rows**: an ``(N, D)`` array-like of {0, 1} (bool, integer or float) or of {-1, +1}
   (signs: +1 -> bit 1), packed into ``uint64[N, ceil(D / 64)]``, any D;
 * **symbols**: a 1-D array-like of integers (any size or sign), whole floats, strings or
-  other labels, one per sample.
+  other labels, one per sample. A single column (``(N, 1)``, e.g. ``df[["label"]]``) whose
+  values are not binary is read as symbols too: it has no other meaning, and a binary
+  column gives the same counts either way.
 
 Containers: NumPy arrays in any order, dtype or byte order (read-only views and memmaps
 included), lists, tuples, lists of lists, pandas Series / DataFrame / Index and masked
@@ -191,6 +193,22 @@ def unpack_bits(packed: PackedBits) -> np.ndarray:
 
 # ------------------------------------------------------------------ symbols
 
+
+def _as_label_column(arr: np.ndarray) -> np.ndarray:
+    """``arr[:, 0]`` when ``arr`` is one column of non-binary values, else ``arr``.
+
+    A column vector of labels (``y[:, None]``, a one-column DataFrame) is what users
+    pass for 1-D symbols; read as rows its values would be rejected as not binary.
+    """
+    if arr.ndim != 2 or arr.shape[1] != 1:
+        return arr
+    column = arr[:, 0]
+    if column.dtype.kind in "biuf":
+        zero_one = np.isin(column, (0, 1)).all()
+        if zero_one or np.isin(column, (-1, 1)).all():
+            return arr
+    return column
+
 _INT64_MAX = np.iinfo(np.int64).max
 
 
@@ -248,6 +266,8 @@ def check_labels(y, name: str = "labels") -> np.ndarray:
     [0, 1, 0]
     """
     arr = to_array(y, name)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]  # a column vector of labels (y[:, None], df[["label"]])
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array of symbols, got shape {arr.shape}; "
                          "pass one label per sample")
@@ -336,7 +356,7 @@ def as_samples(x, name: str = "x", *, alphabet_size=None, allocate=np.empty) -> 
     if isinstance(x, PackedBits):
         k = alphabet_size if alphabet_size is not None else 1 << x.d
         return Samples(x.words, x.d, k, None, False)
-    arr = to_array(x, name)
+    arr = _as_label_column(to_array(x, name))
     if arr.ndim == 2:
         words = _pack_rows(arr, name, allocate)
         d = int(arr.shape[1])

@@ -48,6 +48,12 @@ X_FORMS = {
     "float64": lambda a, tmp: a.astype(np.float64),
     "uint8": lambda a, tmp: a.astype(np.uint8),  # tishby12 inputs are 0/1
     "bool": lambda a, tmp: a.astype(bool),
+    # np.asarray makes object arrays of these three; they must still read as numbers
+    "DataFrame nullable Int64": lambda a, tmp: pd.DataFrame(a).astype("Int64"),
+    "DataFrame mixed bool/float": lambda a, tmp: pd.DataFrame(
+        {i: a[:, i].astype(bool) if i % 2 else a[:, i] for i in range(a.shape[1])}),
+    "object array": lambda a, tmp: a.astype(object),
+    "masked, nothing masked": lambda a, tmp: np.ma.masked_array(a, mask=False),
 }
 Y_FORMS = {
     "list": lambda y: y.tolist(),
@@ -56,6 +62,8 @@ Y_FORMS = {
     "uint8": lambda y: y.astype(np.uint8),
     "whole floats": lambda y: y.astype(np.float64),
     "read-only": lambda y: _read_only(y),
+    "column vector": lambda y: y[:, None],
+    "one-column DataFrame": lambda y: pd.DataFrame({"label": y}),
 }
 
 
@@ -150,6 +158,12 @@ def test_fit_on_a_dataset_built_from_any_container(form, tmp_path):
     ({"y_train": np.full(300, 0.5)}, ValueError, "y_train: float labels must be whole"),
     ({"y_test": np.zeros(299, int)}, ValueError, "y_test: expected 300 labels"),
     ({"x_train": np.array([["a"] * 12] * 300)}, TypeError, "x_train: expected numeric"),
+    ({"x_train": pd.DataFrame([["a"] * 12] * 300)}, TypeError, "x_train: expected numeric"),
+    ({"x_train": pd.DataFrame(X).astype("Float64").mask(pd.DataFrame(np.eye(300, 12) > 0))},
+     ValueError, "x_train: contains NaN"),
+    ({"x_test": np.ma.masked_array(X, mask=np.eye(300, 12) > 0)}, ValueError,
+     "x_test: masked array with masked entries"),
+    ({"y_train": Y[:, None].repeat(2, axis=1)}, ValueError, "y_train: expected 300 labels"),
     ({"n_classes": 1}, ValueError, "n_classes"),
 ])
 def test_bad_datasets_are_refused_with_the_argument_named(change, err, match):

@@ -24,7 +24,7 @@ def check_input_matrix(name: str, x, n_features: int | None = None) -> np.ndarra
     n_features : int, optional
         Required number of columns.
     """
-    x = np.asarray(x)
+    x = _numeric_array(name, x)
     if x.ndim != 2 or (n_features is not None and x.shape[1] != n_features):
         want = "n_features" if n_features is None else n_features
         raise ValueError(f"{name}: expected shape (n, {want}), one sample per row, got "
@@ -38,6 +38,27 @@ def check_input_matrix(name: str, x, n_features: int | None = None) -> np.ndarra
     return x
 
 
+def _numeric_array(name: str, x) -> np.ndarray:
+    """``x`` as an ndarray, with missing values as NaN (the finiteness check names them).
+
+    pandas objects go through ``to_numpy(float64)``: plain ``np.asarray`` turns nullable
+    (``Int64``, ``Float64``) and mixed bool/number frames into object arrays.
+    """
+    if isinstance(x, np.ma.MaskedArray):
+        if np.ma.getmaskarray(x).any():
+            raise ValueError(f"{name}: masked array with masked entries; fill them "
+                             "(x.filled(...)) or drop those rows first")
+        x = x.data
+    try:
+        if callable(getattr(x, "to_numpy", None)) and not isinstance(x, np.ndarray):
+            return np.asarray(x.to_numpy(dtype=np.float64, na_value=np.nan))
+        x = np.asarray(x)
+        return x.astype(np.float64) if x.dtype.kind == "O" else x
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name}: expected numeric inputs, one sample per row ({exc}); "
+                        "convert every column to numbers first") from None
+
+
 def check_labels(name: str, y, n: int, n_classes: int) -> np.ndarray:
     """``y`` as ``int64[n]`` class labels in ``0 .. n_classes - 1``.
 
@@ -46,6 +67,8 @@ def check_labels(name: str, y, n: int, n_classes: int) -> np.ndarray:
     wrong answer.
     """
     y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]  # a column vector of labels (y[:, None], df[["label"]])
     if y.ndim != 1 or y.shape[0] != n:
         raise ValueError(f"{name}: expected {n} labels, one per sample, got shape {y.shape}")
     if y.dtype.kind == "f":
