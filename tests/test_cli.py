@@ -122,6 +122,21 @@ def test_estimate_formats_and_json(tmp_path, capsys):
     assert main(["estimate", str(tmp_path / "x.csv"), "--estimator", "nsb"]) == 0
     assert "nsb" in capsys.readouterr().out
 
+    # labels saved as a column vector, or as text in a .npy, give the same I(T;Y)
+    np.save(tmp_path / "ycol.npy", y[:, None])
+    np.save(tmp_path / "ytext.npy", np.array(["a", "b", "c", "d"])[y])
+    for labels in ("ycol.npy", "ytext.npy"):
+        assert main(["estimate", str(tmp_path / "x.npy"), "--labels", str(tmp_path / labels),
+                     "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["estimates"][0][
+            "mutual_information_bits"] == plug["mutual_information_bits"]
+    # text in a .csv is refused, not guessed (a header line would count as a label)
+    (tmp_path / "ytext.csv").write_text("label\n" + "\n".join("ab"[v % 2] for v in y))
+    assert main(["estimate", str(tmp_path / "x.npy"), "--labels",
+                 str(tmp_path / "ytext.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "--labels: cannot read" in err and "no header" in err and err.count("\n") == 1
+
 
 def test_estimate_every_estimator_with_labels_on_signs(tmp_path, capsys):
     rng = np.random.default_rng(3)

@@ -70,7 +70,14 @@ def load_array(path: str, key: str | None, option: str):
             return np.loadtxt(path, delimiter=",", ndmin=2 if option != "--labels" else 1)
     except CliError:
         raise
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
+        if not lower.endswith((".csv", ".txt")):
+            raise CliError(f"{option}: cannot read {path!r}: {exc}") from None
+        # Text is not guessed: a header line would silently count as one more symbol.
+        raise CliError(f"{option}: cannot read {path!r} as numbers ({exc}); a .csv must "
+                       "hold numbers only, no header: map text labels to integers, or save "
+                       "them with numpy.save as .npy") from None
+    except OSError as exc:
         raise CliError(f"{option}: cannot read {path!r}: {exc}") from None
     raise CliError(f"{option}: {path!r} is not .npy, .npz or .csv")
 
