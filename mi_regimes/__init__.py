@@ -24,10 +24,12 @@ _LAZY = {
     "pack_bits": "bits",
     "unpack_bits": "bits",
     "PackedBits": "bits",
+    "assess": "verdicts",
+    "Verdict": "verdicts",
 }
 _SUBMODULES = {
     "bits", "counting", "estimators", "information", "sources", "theory", "regimes",
-    "infoplane", "plotting", "bnn",
+    "verdicts", "infoplane", "compression", "plotting", "bnn",
 }
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES) + ["__version__"]

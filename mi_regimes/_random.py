@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import numbers
-import warnings
 
 import numpy as np
 
@@ -81,15 +80,13 @@ def generator_for_key(rng, key: str) -> np.random.Generator:
 
 
 def renamed_seed(rng, seed, where: str, default=None):
-    """Accept the deprecated ``seed=`` spelling of ``rng=`` (with a warning).
+    """Accept ``seed=``, DESIGN.md's spelling, as another name of ``rng=``.
 
     ``default`` is the function's default ``rng``: ``seed`` replaces it, and anything
-    else passed together with ``seed`` is an error.
+    else passed together with ``seed`` is an error (two seeds, which one wins?).
     """
     if seed is None:
         return rng
     if rng is not default and rng is not None:
-        raise TypeError(f"{where}: pass rng= only (seed= is its deprecated name)")
-    warnings.warn(f"{where}: 'seed' is deprecated; pass rng= (an int, SeedSequence or "
-                  "Generator)", DeprecationWarning, stacklevel=3)
+        raise TypeError(f"{where}: pass rng= or seed= (the same thing), not both")
     return seed

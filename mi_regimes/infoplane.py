@@ -218,7 +218,7 @@ def information_plane(recording, estimator: str = "plugin", *, mode: str = "popu
     progress : bool
         Show a progress bar.
     seed : int, optional
-        Deprecated name of ``rng``.
+        Another name of ``rng`` (DESIGN.md's spelling); pass one, not both.
 
     Returns
     -------

@@ -283,7 +283,7 @@ def run_grid(
     client : distributed.Client, optional
         Run the cells on this Dask cluster instead (``jobs`` is then ignored).
     seed : int, optional
-        Deprecated name of ``rng``.
+        Another name of ``rng`` (DESIGN.md's spelling); pass one, not both.
     verdict_reps : int, optional
         Give the verdict, its interval [L, U] and the reported (widened) intervals to the
         first this many replicates of each cell only (default: all). Each costs two

@@ -206,7 +206,7 @@ def load(name: str, rng=0, test_fraction: float = 0.2, *, seed=None) -> Dataset:
     test_fraction : float
         Share of each class held out for testing, in (0, 1).
     seed : int, optional
-        Deprecated name of ``rng``.
+        Another name of ``rng`` (DESIGN.md's spelling); pass one, not both.
 
     Returns
     -------
@@ -249,7 +249,7 @@ def corrupt_labels(y: np.ndarray, fraction: float, n_classes: int, rng=0, *,
     rng : int, SeedSequence or numpy.random.Generator
         Which labels flip, and to what.
     seed : int, optional
-        Deprecated name of ``rng``.
+        Another name of ``rng`` (DESIGN.md's spelling); pass one, not both.
 
     Returns
     -------

@@ -113,7 +113,7 @@ class BinaryMLP:
     rng : int, SeedSequence or numpy.random.Generator
         Randomness of the initial weights (an int is a seed; default 0).
     seed : int, optional
-        Deprecated name of ``rng``.
+        Another name of ``rng`` (DESIGN.md's spelling); pass one, not both.
 
     Examples
     --------

@@ -178,7 +178,7 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
         by timing, between one and this process's share of the cores
         (:mod:`mi_regimes.bnn.threads`); results do not depend on it.
     seed : int, optional
-        Deprecated name of ``rng``.
+        Another name of ``rng`` (DESIGN.md's spelling); pass one, not both.
 
     Returns
     -------
