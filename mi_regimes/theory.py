@@ -19,6 +19,7 @@ import numpy as np
 from scipy import special
 
 from .sources import Source
+from .sources._base import support_size
 
 __all__ = [
     "expected_entropy",
@@ -65,14 +66,35 @@ def _binom_range(n: int, p: float, start: int = 1) -> np.ndarray:
     return np.arange(lo, hi + 1, dtype=np.float64)
 
 
-def _log_binom_pmf(c: np.ndarray, n: int, p: float) -> np.ndarray:
+def _log_binom_pmf(c: np.ndarray, n, log_p: float) -> np.ndarray:
+    """ln Binom(c; n, p) from ln p: exact for p far below float64's smallest number."""
+    log_q = math.log1p(-math.exp(log_p))
     return (special.gammaln(n + 1) - special.gammaln(c + 1) - special.gammaln(n - c + 1)
-            + c * math.log(p) + (n - c) * math.log1p(-p))
+            + c * log_p + (n - c) * log_q)
+
+
+def _log_groups(source: Source) -> tuple[np.ndarray, np.ndarray]:
+    """The source's pmf groups as natural logs (:meth:`Source.log_pmf_groups`)."""
+    log_m, log_p = source.log_pmf_groups()
+    return np.asarray(log_m, dtype=np.float64), np.asarray(log_p, dtype=np.float64)
 
 
 def _f(c: np.ndarray, n: int) -> np.ndarray:
     q = c / n
     return -q * np.log2(q)
+
+
+def _log_seen(log_p: np.ndarray, n: int) -> np.ndarray:
+    """ln P(a state of probability p appears in n samples) = ln(1 - (1 - p)^n)."""
+    with np.errstate(under="ignore"):
+        p = np.exp(log_p)
+        x = n * np.log1p(-p)  # ln (1 - p)^n
+        # below |x| = 1e-10 (np <= 1e-10): ln(1 - e^x) = ln(-x) + x/2 + O(x²) and
+        # ln(-x) = ln n + ln p + p/2 + O(p²), so ln n + ln p - (n - 1) p / 2 to 1e-20
+        tiny = x > -1e-10
+        x_tiny = np.where(tiny, math.log(n) + log_p - (n - 1) * p / 2, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.where(tiny, x_tiny, np.log(-np.expm1(np.minimum(x, -1e-10))))
 
 
 def expected_observed(source: Source, n: int) -> float:
@@ -89,11 +111,9 @@ def expected_observed(source: Source, n: int) -> float:
     -------
     float
     """
-    m, p = _check_source(source).pmf_groups()
+    log_m, log_p = _log_groups(_check_source(source))
     n = _check_n(n)
-    with np.errstate(divide="ignore"):
-        seen = -np.expm1(n * np.log1p(-p))
-    return float(np.sum(m * seen))
+    return float(np.sum(np.exp(log_m + _log_seen(log_p, n))))
 
 
 def expected_entropy(source: Source, n: int, estimator: str = "plugin") -> float:
@@ -123,13 +143,12 @@ def expected_entropy(source: Source, n: int, estimator: str = "plugin") -> float
     if estimator not in THEORY_ESTIMATORS:
         raise ValueError(f"estimator: exact expectation is available for "
                          f"{', '.join(THEORY_ESTIMATORS)}, not {estimator!r}")
-    m, p = source.pmf_groups()
     total = 0.0
-    for mult, prob in zip(m, p, strict=True):
-        if prob >= 1.0:
+    for log_mult, log_prob in zip(*_log_groups(source), strict=True):
+        if log_prob >= 0.0:
             continue  # a certain state contributes f(n) = 0
-        c = _binom_range(n, prob)
-        total += float(np.sum(np.exp(math.log(mult) + _log_binom_pmf(c, n, prob)) * _f(c, n)))
+        c = _binom_range(n, math.exp(log_prob))
+        total += float(np.sum(np.exp(log_mult + _log_binom_pmf(c, n, log_prob)) * _f(c, n)))
     if estimator == "miller_madow":
         total += (expected_observed(source, n) - 1.0) / (2.0 * n * LN2)
     return total
@@ -140,21 +159,26 @@ def _g(c: np.ndarray, n: int) -> np.ndarray:
     return c / n * np.log2(c)
 
 
-def _pair_moment(n: int, p: float, q: float) -> float:
+def _pair_moment(n: int, log_p: float, log_q: float) -> float:
     """E[g(a) g(b)] for (a, b) the counts of two distinct states with probs p, q."""
-    a = _binom_range(n, p, start=2)
-    b = _binom_range(n, q, start=2)
+    a = _binom_range(n, math.exp(log_p), start=2)
+    b = _binom_range(n, math.exp(log_q), start=2)
     if a.size == 0 or b.size == 0:
         return 0.0
-    log_a = _log_binom_pmf(a, n, p)
+    log_a = _log_binom_pmf(a, n, log_p)
     rest = n - a[:, None]
-    q_rest = q / (1.0 - p)
+    log_q_rest = min(log_q - math.log1p(-math.exp(log_p)), 0.0)  # q / (1 - p) <= 1
     with np.errstate(invalid="ignore", divide="ignore"):
-        log_b = (special.gammaln(rest + 1) - special.gammaln(b + 1) - special.gammaln(rest - b + 1)
-                 + b * math.log(q_rest) + (rest - b) * math.log1p(-q_rest))
+        log_b = _log_binom_pmf(b[None, :], rest, log_q_rest)
     log_b = np.where(b[None, :] <= rest, log_b, -np.inf)
     weights = np.exp(log_a[:, None] + log_b)
     return float(np.sum(weights * (_g(a, n)[:, None] * _g(b, n)[None, :])))
+
+
+def _times_multiplicity(log_m: float | np.ndarray, x: float | np.ndarray) -> np.ndarray:
+    """m·x from ln m, finite whenever the product is (m alone may overflow float64)."""
+    with np.errstate(divide="ignore"):
+        return np.sign(x) * np.exp(log_m + np.log(np.abs(x)))
 
 
 #: Largest (Σ binomial range sizes)² for which ``sd_entropy`` sums exactly.
@@ -187,28 +211,35 @@ def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValu
     n = _check_n(n)
     if method not in ("auto", "exact", "asymptotic"):
         raise ValueError(f"method: choose 'auto', 'exact' or 'asymptotic', got {method!r}")
-    m, p = source.pmf_groups()
+    log_m, log_p = _log_groups(source)
+    p = np.exp(log_p)
     ranges = [_binom_range(n, pi, start=2) for pi in p]
     cost = float(sum(c.size for c in ranges) ** 2)
     if method == "exact" or (method == "auto" and cost <= EXACT_VARIANCE_COST):
         mean_g = np.zeros(p.size)
         second_g = np.zeros(p.size)
-        for i, (pi, c) in enumerate(zip(p, ranges, strict=True)):
-            if c.size and pi < 1.0:
-                pmf, gc = np.exp(_log_binom_pmf(c, n, pi)), _g(c, n)
+        for i, (lp, c) in enumerate(zip(log_p, ranges, strict=True)):
+            if c.size and lp < 0.0:
+                pmf, gc = np.exp(_log_binom_pmf(c, n, lp)), _g(c, n)
                 mean_g[i], second_g[i] = np.sum(pmf * gc), np.sum(pmf * gc * gc)
-        var = float(np.sum(m * (second_g - mean_g**2)))
+        var = float(np.sum(_times_multiplicity(log_m, second_g - mean_g**2)))
         for g in range(p.size):
             for h in range(g, p.size):
-                pairs = m[g] * (m[g] - 1) if g == h else 2 * m[g] * m[h]
-                if pairs == 0 or p[g] + p[h] > 1 + 1e-12:
+                if g == h:  # m (m - 1) ordered pairs of distinct states in one group
+                    with np.errstate(divide="ignore"):
+                        log_pairs = 2 * log_m[g] + math.log1p(-math.exp(-log_m[g])) \
+                            if log_m[g] > 0 else -math.inf
+                else:
+                    log_pairs = LN2 + log_m[g] + log_m[h]
+                if log_pairs == -math.inf or p[g] + p[h] > 1 + 1e-12:
                     continue
-                cov = _pair_moment(n, p[g], p[h]) - mean_g[g] * mean_g[h]
-                var += pairs * cov
+                cov = _pair_moment(n, log_p[g], log_p[h]) - mean_g[g] * mean_g[h]
+                var += float(_times_multiplicity(log_pairs, cov))
         return TheoryValue(max(float(var), 0.0), "exact")
-    ln_p = np.log(p)
-    h = -np.sum(m * p * ln_p)
-    var = (np.sum(m * p * ln_p**2) - h * h) / n + (m.sum() - 1) / (2.0 * n * n)
+    mass = np.exp(log_m + log_p)
+    h = -np.sum(mass * log_p)
+    k = support_size(log_m)
+    var = (np.sum(mass * log_p**2) - h * h) / n + (k - 1) / (2.0 * n * n)
     return TheoryValue(float(var) / LN2**2, "asymptotic (Basharin)")
 
 
@@ -239,8 +270,7 @@ def sd_entropy(source: Source, n: int) -> TheoryValue:
     var = variance_entropy(source, n, "auto")
     if var.method == "exact":
         return TheoryValue(min(math.sqrt(var.value), bound), "exact")
-    _, p = source.pmf_groups()
-    if n * float(p.min()) >= 20:
+    if n * math.exp(float(_log_groups(source)[1].min())) >= 20:
         return TheoryValue(min(math.sqrt(var.value), bound), var.method)
     # neither exact (too many pmf groups) nor asymptotic (states seen rarely): simulate
     reps = int(min(2000, max(200, 2e7 // n)))
@@ -257,8 +287,9 @@ def sd_entropy(source: Source, n: int) -> TheoryValue:
 
 def _uniform_support(source: Source) -> float | None:
     """Support size K when every state is equally likely, else None."""
-    m, p = source.pmf_groups()
-    return float(m.sum()) if np.allclose(p, p[0], rtol=1e-12, atol=0) else None
+    log_m, log_p = _log_groups(source)
+    # equal probabilities to 1e-12 relative, i.e. equal logs to 1e-12 absolute
+    return support_size(log_m) if np.allclose(log_p, log_p[0], rtol=0, atol=1e-12) else None
 
 
 def _log_prob_all_distinct_uniform(k: float, n: int) -> float:
@@ -314,8 +345,8 @@ def saturation_boundary(source: Source) -> TheoryValue:
     """
     source = _check_source(source)
     k = _uniform_support(source)
-    if k is not None:
-        lo, hi = 1, int(min(k + 1, 2**62))
+    if k is not None and k <= 2.0**100:
+        lo, hi = 1, int(k + 1)
         while hi - lo > 1:
             mid = (lo + hi) // 2
             if _log_prob_all_distinct_uniform(k, mid) >= math.log(0.5):
@@ -323,5 +354,18 @@ def saturation_boundary(source: Source) -> TheoryValue:
             else:
                 hi = mid
         return TheoryValue(float(hi), "exact")
-    c = 2.0**source.collision_entropy
-    return TheoryValue((1 + math.sqrt(1 + 8 * LN2 * c)) / 2, "collision approximation")
+    if k is not None:
+        # ln P(all distinct) = -n(n-1)/(2K) - O(n³/K²), and n³/K² < 2**-45 here: the
+        # first n with P < 1/2 is the one past the root of n(n-1)/2 = K ln 2
+        root = _birthday_root(math.log2(k))
+        return TheoryValue(float(math.floor(root) + 1) if math.isfinite(root) else root,
+                           "exact")
+    return TheoryValue(_birthday_root(source.collision_entropy), "collision approximation")
+
+
+def _birthday_root(log2_c: float) -> float:
+    """(1 + sqrt(1 + 8 ln2 · c)) / 2 for c = 2**log2_c, ``inf`` beyond float64."""
+    if log2_c < 1000:
+        return (1 + math.sqrt(1 + 8 * LN2 * 2.0**log2_c)) / 2
+    log2_root = log2_c / 2 + math.log2(2 * LN2) / 2  # the 1s are below float64's precision
+    return 2.0**log2_root if log2_root < 1024 else math.inf

@@ -11,7 +11,8 @@ from mi_regimes import sources as S
 SMALL = [
     S.bernoulli(6, 0.5), S.bernoulli(7, 0.2), S.bernoulli(5, 0.0), S.uniform_codebook(9, 40, 1),
     S.sparse(8, 3), S.sparse(5, 0), S.markov(7, 0.8), S.markov(6, 0.5),
-    S.zipf_codebook(10, 60, 1.3, 2),
+    S.zipf_codebook(10, 60, 1.3, 2), S.markov(6, 0.0), S.markov(6, 1.0),
+    S.dyadic_zipf(8, 1.0), S.dyadic_zipf(7, 2.5), S.heavy_tail(9),
 ]
 
 
@@ -99,3 +100,39 @@ def test_labelled_mutual_information():
 def test_bad_parameters(call, err, match):
     with pytest.raises(err, match=match):
         call()
+
+
+@pytest.mark.parametrize("src", SMALL, ids=str)
+def test_log_groups_are_the_logs_of_the_groups(src):
+    m, p = src.pmf_groups()
+    log_m, log_p = src.log_pmf_groups()
+    np.testing.assert_allclose(np.exp(log_m), m, rtol=1e-12)
+    np.testing.assert_allclose(np.exp(log_p), p, rtol=1e-12)
+
+
+@pytest.mark.parametrize("src", [S.bernoulli(2000, 0.2), S.bernoulli(3000, 0.5),
+                                 S.markov(2500, 0.9), S.dyadic_zipf(1500, 1.0),
+                                 S.dyadic_zipf(3000, 0.5)], ids=str)
+def test_wide_sources_are_exact_in_log_space(src):
+    """Groups of ~2**2000 states of probability ~2**-2000: beyond float64, not beyond logs."""
+    with pytest.raises(ValueError, match="too wide for pmf groups in float64.*log_pmf_groups"):
+        src.pmf_groups()
+    log_m, log_p = src.log_pmf_groups()
+    assert np.all(np.isfinite(log_m)) and np.all(np.isfinite(log_p))
+    total = np.exp(log_m + log_p).sum()  # every group's mass is at most 1: representable
+    assert total == pytest.approx(1.0, abs=1e-10)
+    assert 0 < src.collision_entropy <= src.entropy <= src.d
+    if src.name in ("bernoulli", "markov"):  # closed forms beside the group sums
+        closed = type(src).entropy.fget(src)
+        assert mr.sources.Source.entropy.fget(src) == pytest.approx(closed, rel=1e-10)
+    assert src.sample(3, 0).shape == (3, src.d)
+
+
+def test_markov_that_never_or_always_switches_has_two_words():
+    # p_stay = 0 used to lose its only group (0 * log 0 = nan)
+    for p_stay, word in ((1.0, [0, 0, 0, 0, 0]), (0.0, [0, 1, 0, 1, 0])):
+        src = S.markov(5, p_stay)
+        assert src.entropy == src.collision_entropy == 1.0 and src.support == 2.0
+        assert mr.theory.expected_observed(src, 50) == pytest.approx(2.0)
+        x = src.sample(200, 0)
+        assert {tuple(r) for r in x} <= {tuple(word), tuple(1 - np.array(word))}

@@ -36,6 +36,8 @@ CELLS = [  # (source, n): well sampled, N ~ K, and undersampled
     (S.bernoulli(4, 0.5), 200), (S.bernoulli(8, 0.5), 64), (S.bernoulli(12, 0.5), 256),
     (S.bernoulli(20, 0.2), 500), (S.markov(16, 0.9), 100), (S.uniform_codebook(30, 5000, 1), 2000),
     (S.sparse(16, 3), 150), (S.zipf_codebook(24, 2000, 1.0, 5), 300), (S.bernoulli(40, 0.5), 1000),
+    # wide: multiplicities and probabilities beyond float64 (theory sums in logs)
+    (S.markov(1500, 0.998), 300), (S.dyadic_zipf(1025, 1.0), 100), (S.bernoulli(1100, 0.005), 200),
 ]
 
 
@@ -155,3 +157,34 @@ def test_theory_cli_sd_is_bounded_where_n_is_tiny(capsys):
     assert main(["theory", "--d", "40", "--n", "16", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["sd_plugin_bits"] <= 2.0 and out["sd_method"] == "exact"
+
+
+def test_wide_sources_theory_is_finite_and_warning_free():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow, underflow or log(0) on the way
+        for src in (S.bernoulli(2000, 0.2), S.markov(2000, 0.9), S.dyadic_zipf(2000, 1.0)):
+            assert T.expected_entropy(src, 100) == pytest.approx(math.log2(100), abs=0.02)
+            assert T.expected_entropy(src, 100, "miller_madow") >= T.expected_entropy(src, 100)
+            # ln Γ of ~2000 carries ~1e-12 relative error into the multiplicities
+            assert 99 < T.expected_observed(src, 100) <= 100 * (1 + 1e-9)
+            assert 0 <= T.sd_entropy(src, 100).value <= math.log2(100) / 2
+            assert T.saturation_probability(src, 100).value > 0.9
+            assert T.saturation_boundary(src).value > 100
+
+
+def test_saturation_boundary_beyond_2_to_the_100_states():
+    # uniform over 2**D words: N_sat is the first n past the root of n(n-1)/2 = K ln 2
+    for d in (101, 300, 2000):
+        got = T.saturation_boundary(S.bernoulli(d, 0.5))
+        assert got.method == "exact"
+        root = (1 + math.sqrt(1 + 8 * math.log(2) * 2.0 ** min(d, 1000))) / 2
+        assert got.value == pytest.approx(root, rel=1e-12) if d < 1000 else got.value > 2**500
+    # just below 2**100 (C(200, 20) ~ 2**90 words) the bisection and the root agree
+    k = math.comb(200, 20)
+    bisection = T.saturation_boundary(S.sparse(200, 20)).value
+    assert bisection == pytest.approx((1 + math.sqrt(1 + 8 * math.log(2) * k)) / 2, rel=1e-12)
+    # non-uniform with H2 > 1024 bits: the collision formula without overflow
+    wide = T.saturation_boundary(S.bernoulli(3000, 0.3))
+    assert wide.method == "collision approximation" and wide.value > 2**500

@@ -6,17 +6,39 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 
 from .._random import as_generator
 from .._validation import check_float, check_int
 from ..bits import PackedBits, pack_bits, unpack_bits
 
-__all__ = ["Source", "binary_entropy", "check_int", "check_probability", "as_generator"]
+__all__ = ["Source", "binary_entropy", "check_int", "check_probability", "as_generator",
+           "support_size", "linear_groups", "LN2"]
+
+LN2 = math.log(2.0)
 
 
 def binary_entropy(p: float) -> float:
     """h(p) in bits."""
     return 0.0 if p in (0.0, 1.0) else -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
+
+
+def support_size(log_multiplicities: np.ndarray) -> float:
+    """Σ m from ln m: an integer, so rounded where float64 holds integers exactly."""
+    with np.errstate(over="ignore"):
+        k = float(np.exp(special.logsumexp(log_multiplicities)))
+    return float(round(k)) if k < 2.0**53 else k
+
+
+def linear_groups(log_m: np.ndarray, log_p: np.ndarray, source: str
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``exp`` of log groups, refused where float64 cannot hold them."""
+    with np.errstate(over="ignore", under="ignore"):
+        m, p = np.exp(log_m), np.exp(log_p)
+    if not np.all(np.isfinite(m)) or np.any(p == 0):
+        raise ValueError(f"{source}: too wide for pmf groups in float64 (multiplicities "
+                         "overflow or probabilities underflow); use log_pmf_groups()")
+    return m, p
 
 
 def check_probability(name: str, value) -> float:
@@ -53,25 +75,46 @@ class Source:
         probabilities : numpy.ndarray
             float64, probability of *one* state of the group; zero-probability groups
             are omitted.
+
+        Raises
+        ------
+        ValueError
+            When a multiplicity overflows or a probability underflows float64 (D in the
+            hundreds or thousands); :meth:`log_pmf_groups` holds them for any D.
         """
         raise NotImplementedError
+
+    def log_pmf_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """Natural logs of :meth:`pmf_groups`, representable for any D.
+
+        Everything exact (entropies, and :mod:`mi_regimes.theory`) sums in these logs,
+        so a source of 2000 bits, whose largest group holds ~2**1995 states of
+        probability ~2**-2000 each, is as exact as one of 20.
+
+        Returns
+        -------
+        log_multiplicities, log_probabilities : numpy.ndarray
+            float64, finite; zero-probability groups are omitted.
+        """
+        m, p = self.pmf_groups()
+        return np.log(m), np.log(p)
 
     @property
     def entropy(self) -> float:
         """Shannon entropy H in bits."""
-        m, p = self.pmf_groups()
-        return float(-np.sum(m * p * np.log2(p)))
+        log_m, log_p = self.log_pmf_groups()
+        return float(-np.sum(np.exp(log_m + log_p) * log_p) / LN2)
 
     @property
     def collision_entropy(self) -> float:
         """Collision (Rényi order-2) entropy H₂ = -log2 Σ p² in bits (H₂ <= H)."""
-        m, p = self.pmf_groups()
-        return float(-np.log2(np.sum(m * p * p)))
+        log_m, log_p = self.log_pmf_groups()
+        return float(-special.logsumexp(log_m + 2.0 * log_p) / LN2)
 
     @property
     def support(self) -> float:
-        """Number of states with positive probability."""
-        return float(np.sum(self.pmf_groups()[0]))
+        """Number of states with positive probability (``inf`` beyond float64)."""
+        return support_size(self.log_pmf_groups()[0])
 
     def weight_pmf(self) -> np.ndarray:
         """Distribution of the Hamming weight (number of ones), length ``d + 1``."""

@@ -11,7 +11,15 @@ import numpy as np
 from scipy import special
 
 from ..bits import PackedBits, n_words
-from ._base import Source, as_generator, binary_entropy, check_int, check_probability
+from ._base import (
+    LN2,
+    Source,
+    as_generator,
+    binary_entropy,
+    check_int,
+    check_probability,
+    linear_groups,
+)
 
 __all__ = ["bernoulli", "sparse", "markov"]
 
@@ -24,11 +32,21 @@ class _Bernoulli(Source):
         d, p = self.d, self.p
         if p in (0.0, 1.0):
             return np.array([1.0]), np.array([1.0])
+        log_m, _ = self.log_pmf_groups()
         w = np.arange(d + 1)
-        mult = np.exp(special.gammaln(d + 1) - special.gammaln(w + 1) - special.gammaln(d - w + 1))
         # in log2, so that p = 1/2 gives exactly 2**-d for every group
-        prob = np.exp2(w * math.log2(p) + (d - w) * math.log2(1 - p))
-        return np.round(mult), prob
+        with np.errstate(under="ignore"):
+            log2_p = w * math.log2(p) + (d - w) * math.log2(1 - p)
+        mult, _ = linear_groups(log_m, log2_p * LN2, str(self))
+        return np.round(mult), np.exp2(log2_p)
+
+    def log_pmf_groups(self):
+        d, p = self.d, self.p
+        if p in (0.0, 1.0):
+            return np.array([0.0]), np.array([0.0])
+        w = np.arange(d + 1)
+        log_m = special.gammaln(d + 1) - special.gammaln(w + 1) - special.gammaln(d - w + 1)
+        return log_m, w * math.log(p) + (d - w) * math.log1p(-p)
 
     @property
     def entropy(self) -> float:
@@ -149,16 +167,22 @@ class _Markov(Source):
     p_stay: float = 0.9
 
     def pmf_groups(self):
+        log_m, log_p = self.log_pmf_groups()
+        mult, prob = linear_groups(log_m - LN2, log_p, str(self))
+        return 2.0 * np.round(mult), prob
+
+    def log_pmf_groups(self):
         # A word is fixed by its first bit and its s switches: prob ½ q^s p^(d-1-s).
         d, p = self.d, self.p_stay
         s = np.arange(d)
-        mult = 2.0 * np.round(np.exp(special.gammaln(d) - special.gammaln(s + 1)
-                                     - special.gammaln(d - s)))
-        with np.errstate(divide="ignore"):
-            logp = math.log(0.5) + s * np.log(1 - p) + (d - 1 - s) * np.log(p)
-        prob = np.exp(logp)
-        keep = prob > 0
-        return mult[keep], prob[keep]
+        log_m = LN2 + special.gammaln(d) - special.gammaln(s + 1) - special.gammaln(d - s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # 0·log 0 = 0: a chain that never (or always) switches has one group
+            log_switch = np.where(s > 0, s * np.log(1 - p), 0.0)
+            log_stay = np.where(d - 1 - s > 0, (d - 1 - s) * np.log(p), 0.0)
+        log_p = math.log(0.5) + log_switch + log_stay
+        keep = np.isfinite(log_p)
+        return log_m[keep], log_p[keep]
 
     @property
     def entropy(self):

@@ -10,14 +10,14 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 
 from .._validation import check_float
 from ..bits import PackedBits, n_words
-from ._base import Source, as_generator, check_int, check_probability
+from ._base import LN2, Source, as_generator, check_int, check_probability, linear_groups
 
 __all__ = ["heavy_tail", "dyadic_zipf"]
 
@@ -79,7 +79,7 @@ class _HeavyTail(Source):
             return np.log2(prob)
 
 
-def heavy_tail(d: int, heavy: int = 4, tail_bits: int = 30, tail_mass: float = 0.05,
+def heavy_tail(d: int, heavy: int = 4, tail_bits: int | None = None, tail_mass: float = 0.05,
                codebook_seed: int = 0) -> Source:
     """A few heavy states plus a small mass spread over a wide tail of 2**tail_bits states.
 
@@ -89,9 +89,10 @@ def heavy_tail(d: int, heavy: int = 4, tail_bits: int = 30, tail_mass: float = 0
         Bits per sample (>= tail_bits, and >= 2).
     heavy : int
         Number of heavy states (random D-bit words), sharing 1 - tail_mass equally.
-    tail_bits : int
+    tail_bits : int, optional
         The tail is every word with ``tail_bits`` free low bits and a fixed random
-        prefix on the other ``d - tail_bits`` bits: 2**tail_bits states.
+        prefix on the other ``d - tail_bits`` bits: 2**tail_bits states. Default
+        ``min(30, d)``.
     tail_mass : float
         Probability of the tail, in [0, 1).
     codebook_seed : int
@@ -110,7 +111,8 @@ def heavy_tail(d: int, heavy: int = 4, tail_bits: int = 30, tail_mass: float = 0
     """
     d = check_int("d", d, 1)
     heavy = check_int("heavy", heavy, 1, 10**6)
-    tail_bits = check_int("tail_bits", tail_bits, 0, min(d, 1000))
+    tail_bits = check_int("tail_bits", min(30, d) if tail_bits is None else tail_bits, 0,
+                          min(d, 1000))
     tail_mass = check_probability("tail_mass", tail_mass)
     if tail_mass >= 1:
         raise ValueError("tail_mass: must be < 1 (the heavy states need some mass)")
@@ -132,31 +134,34 @@ def heavy_tail(d: int, heavy: int = 4, tail_bits: int = 30, tail_mass: float = 0
 class _DyadicZipf(Source):
     s: float = 1.0
 
-    def _class_probs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per rank class j = 0..D: its number of words and one word's probability."""
-        d = self.d
-        j = np.arange(d + 1)
-        sizes = np.where(j == 0, 1.0, 2.0 ** np.maximum(j - 1, 0))
-        log_w = -self.s * j * math.log(2.0)  # (i+1)**-s ~ 2**(-s j) within class j
-        w = sizes * np.exp(log_w - log_w.max())
-        return sizes, np.exp(log_w - log_w.max()) / w.sum()
+    def log_pmf_groups(self):
+        """Per rank class j = 0..D: ln of its number of words and of one word's probability."""
+        j = np.arange(self.d + 1)
+        log_sizes = np.where(j == 0, 0.0, (j - 1) * LN2)
+        log_w = -self.s * j * LN2  # (i+1)**-s ~ 2**(-s j) within class j
+        return log_sizes, log_w - special.logsumexp(log_sizes + log_w)
 
     def pmf_groups(self):
-        return self._class_probs()
+        return linear_groups(*self.log_pmf_groups(), str(self))
+
+    def _class_mass(self) -> np.ndarray:
+        """Probability of each rank class (≤ 1, so representable for any D)."""
+        log_sizes, log_p = self.log_pmf_groups()
+        mass = np.exp(log_sizes + log_p)
+        return mass / mass.sum()
 
     def weight_pmf(self):
         from scipy import stats
 
-        sizes, p = self._class_probs()
+        mass = self._class_mass()
         out = np.zeros(self.d + 1)
-        out[0] += p[0]
+        out[0] += mass[0]
         for j in range(1, self.d + 1):  # top bit j-1 set, the j-1 bits below free
-            out[1:j + 1] += sizes[j] * p[j] * stats.binom.pmf(np.arange(j), j - 1, 0.5)
+            out[1:j + 1] += mass[j] * stats.binom.pmf(np.arange(j), j - 1, 0.5)
         return out
 
     def _classes(self, n, rng) -> np.ndarray:
-        sizes, p = self._class_probs()
-        return rng.choice(self.d + 1, size=n, p=sizes * p / np.sum(sizes * p))
+        return rng.choice(self.d + 1, size=n, p=self._class_mass())
 
     def sample_packed(self, n, rng=None):
         n, rng = check_int("n", n, 1), as_generator(rng)
@@ -179,9 +184,9 @@ class _DyadicZipf(Source):
         return rows
 
     def _log2_prob(self, rows):
-        sizes, p = self._class_probs()
+        log_p = self.log_pmf_groups()[1]
         top = np.where(rows.any(axis=1), self.d - np.argmax(rows[:, ::-1], axis=1), 0)
-        return np.log2(p[top])
+        return log_p[top] / LN2
 
 
 def dyadic_zipf(d: int, s: float = 1.0) -> Source:
