@@ -28,6 +28,8 @@ def as_generator(rng, name: str = "rng") -> np.random.Generator:
     """
     if isinstance(rng, np.random.Generator):
         return rng
+    if isinstance(rng, np.random.BitGenerator | np.random.RandomState):
+        return np.random.default_rng(rng)  # NumPy wraps their bit generator
     return np.random.default_rng(as_seed_sequence(rng, name))
 
 
@@ -45,6 +47,11 @@ def as_seed_sequence(rng, name: str = "rng") -> np.random.SeedSequence:
         return np.random.SeedSequence(rng.integers(0, 2**63, size=4).tolist())
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
         return np.random.SeedSequence(int(rng))
+    if not isinstance(rng, bool | numbers.Number | str):
+        try:  # a sequence of non-negative ints, as SeedSequence takes
+            return np.random.SeedSequence(rng)
+        except (TypeError, ValueError):
+            pass
     raise TypeError(f"{name}: expected None, a non-negative int, a numpy SeedSequence or "
                     f"Generator, got {type(rng).__name__} {rng!r}")
 

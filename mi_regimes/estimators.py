@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ._count_estimators import IMPLEMENTATIONS, CountEstimate, Options
+from ._random import as_generator
 from ._validation import check_alphabet_size
 
 __all__ = [
@@ -140,6 +141,7 @@ def estimate_counts(
     rng: np.random.Generator | int | None = None,
     alphabet_size: float | None = None,
     scheme: str = "auto",
+    **unknown,
 ) -> CountEstimate:
     """Estimate entropy from counts, with standard error and interval where available.
 
@@ -169,11 +171,14 @@ def estimate_counts(
         ``ci`` for them too: bootstrap percentile (shifted by twice the bias), jackknife
         value ± z·s.e., NSB posterior mean ± z·s.d. (within [0, log K]).
     """
+    if unknown:  # reached through **options of every public function: name the options
+        raise TypeError(f"{', '.join(sorted(unknown))}: unknown option; estimators take "
+                        "ci, n_boot, rng, alphabet_size and scheme")
     get_estimator(estimator)  # validates the name; the message lists the valid ones
     log_base = _check_base(base)
     _check_options(n_boot, ci, alphabet_size, scheme)
-    if rng is not None and not isinstance(rng, np.random.Generator):
-        rng = np.random.default_rng(rng)
+    if rng is not None:
+        rng = as_generator(rng)
     c = check_counts(counts)
     opts = Options(int(n_boot), float(ci), rng, alphabet_size, scheme)
     res = _REGISTRY[estimator](c, opts)

@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from ._bounds import entropy_interval, summarize_counts
-from ._random import as_seed_sequence, renamed_seed
+from ._random import as_generator, as_seed_sequence, renamed_seed
 from ._validation import check_choice, check_fraction
 from .bits import as_samples, check_labels
 from .counting import row_codes
@@ -167,7 +167,7 @@ def _population(counts, y_counts, joint, d, summary, estimator, n_classes, ci, n
                 tol) -> dict:
     k_t = 1 << d
     k_y = max(int(n_classes or 0), int(y_counts.size))
-    streams = np.random.default_rng(rng).spawn(3) if estimator == "bootstrap" else [None] * 3
+    streams = as_generator(rng).spawn(3) if estimator == "bootstrap" else [None] * 3
     opts = {"n_boot": n_boot} if estimator == "bootstrap" else {}
     est = [estimate_from_counts(c, estimator, ci, r, alphabet_size=k, **opts)
            for c, k, r in zip((counts, y_counts, joint), (k_t, k_y, k_t * k_y), streams,

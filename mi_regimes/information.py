@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._bounds import entropy_interval, summarize_counts
+from ._random import as_generator
 from ._scratch import scratch
 from .bits import as_samples
 from .counting import count_rows, joint_counts
@@ -312,7 +313,7 @@ def _entropy_terms(counts, estimator, base, options, alphabets):
             o["alphabet_size"] = k
     if options.get("rng") is not None:
         # three independent streams from one seed: reproducible, no shared state
-        for o, r in zip(opts, np.random.default_rng(options["rng"]).spawn(3), strict=True):
+        for o, r in zip(opts, as_generator(options["rng"]).spawn(3), strict=True):
             o["rng"] = r
     return tuple(estimate_counts(c, estimator, base=base, **o).value
                  for c, o in zip(counts, opts, strict=True))

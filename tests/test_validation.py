@@ -1,5 +1,7 @@
 """Bad input: a clear error naming the argument, and nothing modified."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -54,6 +56,34 @@ def test_mismatched_n():
 def test_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         mr.entropy_estimate(GOOD, **kwargs)
+
+
+@pytest.mark.parametrize("rng", [-1, 1.5, True, "seed", object()])
+def test_bad_rng_is_named(rng):
+    with pytest.raises(TypeError, match="rng: expected None, a non-negative int"):
+        mr.entropy_estimate(GOOD, "bootstrap", rng=rng)
+    with pytest.raises(TypeError, match="rng: expected None"):
+        mr.mutual_information(GOOD, GOOD[:, 0], "bootstrap", rng=rng)
+
+
+def test_rng_forms_numpy_takes_still_work():
+    # a list of ints, a RandomState and a bare bit generator, as np.random.default_rng takes
+    for rng in ([1, 2], np.random.RandomState(0), np.random.PCG64(1), np.int64(3)):
+        est = mr.entropy_estimate(GOOD, "bootstrap", rng=rng)
+        assert math.isfinite(est.value) and est.ci[0] <= est.ci[1]
+    assert (mr.entropy_estimate(GOOD, "bootstrap", rng=3).value
+            == mr.entropy_estimate(GOOD, "bootstrap", rng=np.random.default_rng(3)).value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: mr.entropy(GOOD, nboot=10),
+    lambda: mr.entropy_estimate(GOOD, "bootstrap", nboot=10),
+    lambda: mr.mutual_information(GOOD, GOOD[:, 0], "bootstrap", nboot=10),
+    lambda: mr.conditional_entropy(GOOD, GOOD[:, 0], nboot=10),
+])
+def test_misspelt_option_is_named(call):
+    with pytest.raises(TypeError, match="nboot: unknown option; estimators take ci, n_boot"):
+        call()
 
 
 def test_unknown_estimator_in_mi():
