@@ -50,6 +50,40 @@ def test_bad_configs_are_named(tmp_path, text, fragment):
     assert main(["study", "plan", str(path)]) == 2
 
 
+def test_plan_prints_one_json_document_and_takes_quick(tmp_path, capsys):
+    # DESIGN.md: `mi-regimes study plan CONFIG [--quick]` prints {"runs": N, ...} as JSON
+    assert main(["study", "plan", str(CONFIG), "--quick"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    quick = load_spec(CONFIG, "quick")
+    assert plan["runs"] == len(quick.runs) == len(plan["keys"]) and plan["profile"] == "quick"
+    assert plan["keys"] == [r.key for r in quick.runs]
+    assert main(["study", "plan", str(CONFIG), "--profile", "quick"]) == 0
+    assert json.loads(capsys.readouterr().out) == plan
+    assert main(["study", "plan", str(CONFIG)]) == 0
+    assert json.loads(capsys.readouterr().out)["runs"] == len(load_spec(CONFIG).runs)
+    # the same tables as JSON in a .json file
+    import tomllib
+
+    as_json = tmp_path / "study.json"
+    with open(CONFIG, "rb") as f:
+        as_json.write_text(json.dumps(tomllib.load(f)))
+    assert main(["study", "plan", str(as_json), "--quick"]) == 0
+    assert json.loads(capsys.readouterr().out) == plan
+    assert main(["study", "plan", str(CONFIG), "--quick", "--profile", "pilot"]) == 2
+    assert "not allowed with argument --quick" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("[1, 2]", "must be tables"), ('{"tasks": 3}', "must be tables"),
+    ("{not json", "not valid JSON"),
+])
+def test_bad_json_configs_are_named(tmp_path, text, fragment):
+    path = tmp_path / "s.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=fragment):
+        load_spec(path)
+
+
 @pytest.fixture(scope="module")
 def quick_serial(tmp_path_factory):
     out = tmp_path_factory.mktemp("study") / "serial"

@@ -18,7 +18,7 @@ def add_parser(sub, fmt) -> None:
         description="A study from a TOML configuration (experiments/study.toml): plan lists "
                     "the runs, run trains and measures those not done yet (re-runs skip "
                     "verified results), report writes the tables and the figure.",
-        epilog="examples:\n  mi-regimes study plan experiments/study.toml --profile quick\n"
+        epilog="examples:\n  mi-regimes study plan experiments/study.toml --quick\n"
                "  mi-regimes study run experiments/study.toml --out study --jobs 2\n"
                "  mi-regimes study run experiments/study.toml --out study --dask-local\n"
                "  mi-regimes study report study --out docs/results.md")
@@ -28,8 +28,12 @@ def add_parser(sub, fmt) -> None:
         a = actions.add_parser(name, formatter_class=fmt,
                                help="list the runs" if name == "plan" else
                                "train and measure the runs not done yet")
-        a.add_argument("config", metavar="CONFIG", help="study configuration (.toml)")
-        a.add_argument("--profile", default=None, help="a [profiles.NAME] of the config")
+        a.add_argument("config", metavar="CONFIG",
+                       help="study configuration (.toml, or .json with the same tables)")
+        which = a.add_mutually_exclusive_group()
+        which.add_argument("--profile", default=None, help="a [profiles.NAME] of the config")
+        which.add_argument("--quick", action="store_const", const="quick", dest="profile",
+                           help="the config's quick profile (same as --profile quick)")
         if name == "run":
             a.add_argument("--out", required=True, metavar="DIR", help="results folder")
             a.add_argument("--jobs", type=int, default=1, help="worker processes, default 1")
@@ -79,9 +83,10 @@ def _client(args):
 def run(args: argparse.Namespace) -> int:
     if args.action == "plan":
         spec = _spec(args)
-        for r in spec.runs:
-            print(r.key)
-        print(json.dumps({"runs": len(spec.runs), "measurement": spec.measurement()}))
+        # one JSON document on stdout, so scripts can read it whole
+        print(json.dumps({"runs": len(spec.runs), "profile": args.profile,
+                          "measurement": spec.measurement(),
+                          "keys": [r.key for r in spec.runs]}, indent=2))
         return 0
     if args.action == "run":
         from ..study import run_study

@@ -1,8 +1,9 @@
-"""A study configuration (TOML) expanded into runs, each named by its key."""
+"""A study configuration (TOML, or JSON in a .json file) expanded into runs named by keys."""
 
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import asdict, dataclass, field
 
 import tomllib
@@ -72,11 +73,18 @@ def load_spec(path, profile: str | None = None) -> StudySpec:
     ValueError
         Naming the file and the entry that is wrong.
     """
+    as_json = str(path).lower().endswith(".json")
     try:
         with open(path, "rb") as f:
-            config = tomllib.load(f)
+            config = json.load(f) if as_json else tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
-        _fail(path, f"not valid TOML ({e})")
+        _fail(path, f"not valid TOML ({e}); write the configuration as TOML (see "
+                    "experiments/study.toml), or as JSON in a file named .json")
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        _fail(path, f"not valid JSON ({e})")
+    if not isinstance(config, dict) or not all(isinstance(config.get(key, {}), dict)
+                                               for key in ("study", "tasks", "regularisers")):
+        _fail(path, "study, tasks and regularisers must be tables (objects) of settings")
     study = config.get("study", {})
     tasks = config.get("tasks", {})
     regs = config.get("regularisers", {})
