@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["atomic_write", "write_json", "write_text", "json_safe", "markdown_table"]
+__all__ = ["atomic_write", "write_json", "write_text", "json_safe", "markdown_table",
+           "open_npz"]
 
 
 def atomic_write(path, write: Callable, *, binary: bool = True) -> str:
@@ -56,6 +57,26 @@ def atomic_write(path, write: Callable, *, binary: bool = True) -> str:
             os.remove(tmp)
         raise
     return path
+
+
+def open_npz(path, what: str):
+    """``np.load`` of an ``.npz`` archive the package wrote, or a ValueError naming ``what``.
+
+    Without this, any file that is not an archive reaches NumPy's pickle check and the
+    user reads advice about ``allow_pickle`` (pickles are never loaded here).
+    """
+    import zipfile
+
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: not {what} (not an .npz archive: "
+                         f"{type(exc).__name__})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: not {what} (a single .npy array, not an .npz archive)")
+    return archive
 
 
 def write_text(path, text: str) -> str:

@@ -15,6 +15,7 @@ from mi_regimes.bnn import (
     fit,
     load_recording,
     log_spaced_epochs,
+    train_step,
 )
 from mi_regimes.bnn.kernels import sign_pack, xnor_matmul, xnor_matmul_masked
 
@@ -319,6 +320,33 @@ def test_saved_model_reloads_bit_identical(tmp_path):
                     strict=True):
         np.testing.assert_array_equal(a, b)
     assert BinaryMLP.from_config(model.get_config()).widths == [64, 40, 30]
+
+
+def test_files_that_are_not_archives_are_named(tmp_path):
+    (tmp_path / "garbage.npz").write_bytes(b"not an archive at all")
+    np.save(tmp_path / "array.npy", np.zeros(3))
+    (tmp_path / "empty.npz").write_bytes(b"")
+    for name in ("garbage.npz", "array.npy", "empty.npz"):
+        with pytest.raises(ValueError, match="not a saved mi_regimes model") as err:
+            BinaryMLP.load(tmp_path / name)
+        assert "allow_pickle" not in str(err.value)
+        with pytest.raises(ValueError, match="not a mi_regimes recording"):
+            load_recording(tmp_path / name)
+    with pytest.raises(FileNotFoundError):
+        BinaryMLP.load(tmp_path / "missing.npz")
+
+
+def test_train_step_without_an_optimizer_changes_nothing():
+    data = datasets.load("tishby12", rng=0)
+    model = BinaryMLP([12, 6], n_classes=2, rng=0)
+    params = model.flat_parameters()[0].copy()
+    stats = model.flat_statistics().copy()
+    with pytest.raises(TypeError, match="optimizer: expected an optimizer with a step"):
+        train_step(model, data.x_train[:64], data.y_train[:64], None)
+    np.testing.assert_array_equal(model.flat_parameters()[0], params)
+    np.testing.assert_array_equal(model.flat_statistics(), stats)
+    with pytest.raises(TypeError, match="data: expected a Dataset, got tuple.*Dataset\\("):
+        fit(model, (data.x_train, data.y_train), epochs=1)
 
 
 def test_unknown_versions_are_refused(tmp_path):

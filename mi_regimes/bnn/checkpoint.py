@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-from .._io import atomic_write
+from .._io import atomic_write, open_npz
 from .model import BinaryMLP
 
 __all__ = ["save_model", "load_model", "MODEL_FORMAT", "MODEL_VERSION", "package_versions"]
@@ -51,7 +51,7 @@ def load_model(path) -> BinaryMLP:
     ValueError
         If the file is not a saved model, or of a version this package cannot read.
     """
-    with np.load(path, allow_pickle=False) as data:
+    with open_npz(path, "a saved mi_regimes model") as data:
         if "header" not in data.files:
             raise ValueError(f"{path}: not a saved mi_regimes model (no header)")
         header = json.loads(str(data["header"]))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._io import atomic_write
+from .._io import atomic_write, open_npz
 from .._validation import check_int
 from ..bits import PackedBits
 
@@ -137,7 +137,7 @@ def load_recording(path) -> Recording:
     ValueError
         If the file is not a recording, or of a format version this package cannot read.
     """
-    with np.load(path, allow_pickle=False) as data:
+    with open_npz(path, "a mi_regimes recording") as data:
         if "header" not in data.files:
             raise ValueError(f"{path}: not a mi_regimes recording (no header)")
         header = json.loads(str(data["header"]))

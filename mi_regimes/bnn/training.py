@@ -68,6 +68,10 @@ def train_step(model: BinaryMLP, xb, yb, optimizer: Adam, *, rng=None,
     True
     """
     if validate:
+        if not callable(getattr(optimizer, "step", None)):
+            raise TypeError(f"optimizer: expected an optimizer with a step() method, e.g. "
+                            f"Adam(model.params, lr, flat=model.flat_parameters()); got "
+                            f"{type(optimizer).__name__}")
         xb = model.check_inputs(xb)
         if xb.shape[0] < 2:
             raise ValueError(f"xb: batch norm needs at least 2 samples, got {xb.shape[0]}")
@@ -119,7 +123,9 @@ def _check_fit_arguments(model, data, epochs, batch_size, lr, weight_decay, vali
     if not isinstance(model, BinaryMLP):
         raise TypeError(f"model: expected a BinaryMLP, got {type(model).__name__}")
     if not isinstance(data, Dataset):
-        raise TypeError(f"data: expected a Dataset from datasets.load, got {type(data).__name__}")
+        raise TypeError(f"data: expected a Dataset, got {type(data).__name__}; use "
+                        "datasets.load(name), or datasets.Dataset(x_train, y_train, x_test, "
+                        "y_test, name, n_classes) for your own arrays")
     if data.x_train.shape[1] != model.widths[0]:
         raise ValueError(f"data: {data.name} has {data.x_train.shape[1]} features but the model "
                          f"expects {model.widths[0]}; set widths[0] = {data.x_train.shape[1]}")
