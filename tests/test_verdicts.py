@@ -153,3 +153,18 @@ def test_summary_spread_matches_monte_carlo():
         sds.append(s.sd_plugin)
     assert np.mean(sds) == pytest.approx(np.std(values), rel=0.15)
     assert math.isfinite(np.mean(values))
+
+
+def test_wide_rows_need_samples_in_proportion_to_d():
+    # Eight states, 2 048 times each, no singleton: an unresolved mass could still be
+    # spread over all 2**D states, so the upper bound U loosens with D (docs/theory.md §7.4)
+    rng = np.random.default_rng(0)
+    gaps = {}
+    for d in (64, 256, 1024):
+        states = rng.integers(0, 2, size=(8, d), dtype=np.uint8)
+        est, verdict = V.assess(states[np.arange(16_384) % 8], estimator="plugin", tol=0.05)
+        assert est.value == pytest.approx(3.0) and verdict.h_low <= 3.0 <= verdict.h_high
+        gaps[d] = (verdict.status, verdict.h_high - 3.0)
+    assert gaps[64][0] == "reliable" and gaps[64][1] < 0.15
+    assert gaps[256][0] == gaps[1024][0] == "undersampled"
+    assert 0.15 < gaps[256][1] < gaps[1024][1] < 1.0
