@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -27,6 +28,7 @@ from ._bounds import entropy_interval
 from ._parallel import map_tasks
 from ._random import as_seed_sequence, generator_for_key, renamed_seed
 from ._validation import check_fraction, check_int
+from .bits import n_words
 from .counting import count_words
 from .estimators import ESTIMATORS, USES_ALPHABET, estimate_counts
 from .information import widen_interval
@@ -223,7 +225,27 @@ def _check_values(name: str, values, low: int) -> tuple[int, ...]:
                          f"{list(values)}") from None
     if not out:
         raise ValueError(f"{name}: empty; give at least one value")
-    return out
+    return tuple(dict.fromkeys(out))  # a repeated value would repeat its cells
+
+
+def _physical_memory() -> int | None:
+    """Bytes of RAM, where the OS says (POSIX); None elsewhere."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_memory(n_values: tuple[int, ...], d_values: tuple[int, ...]) -> None:
+    """Refuse a grid whose largest draw cannot fit, before any cell starts."""
+    n, d = max(n_values), max(d_values)
+    # one packed draw, the counter's copy of it and its partition buffer
+    need = 3 * n * 8 * n_words(d)
+    ram = _physical_memory()
+    if ram is not None and need > ram:
+        raise ValueError(f"n_values: N = {n} rows of D = {d} bits need ~{need / 2**30:.1f} "
+                         f"GiB per draw, more than this machine's {ram / 2**30:.1f} GiB; "
+                         "use smaller N (or D)")
 
 
 def _grid_cell_rows(cell: _Cell) -> list[dict]:
@@ -315,6 +337,7 @@ def run_grid(
     params = dict(params or {})
     n_values = _check_values("n_values", n_values, 2)
     d_values = _check_values("d_values", d_values, 1)
+    _check_memory(n_values, d_values)
     if isinstance(estimators, str):
         estimators = (estimators,)
     estimators = tuple(estimators)
@@ -322,6 +345,7 @@ def run_grid(
     if unknown or not estimators:
         raise ValueError(f"estimators: unknown {unknown or 'none given'}; choose from "
                          f"{', '.join(ESTIMATORS)}")
+    estimators = tuple(dict.fromkeys(estimators))
     reps = check_int("reps", reps, 2)
     jobs = check_int("jobs", jobs, 1)
     tol = check_fraction("tol", tol)

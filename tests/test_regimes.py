@@ -84,11 +84,21 @@ def test_dask_local_cluster_gives_the_same_table():
     ({"jobs": 0}, "jobs"),
     ({"tol": 2}, "tol"),
     ({"params": {"q": 1}}, "params: bernoulli takes p"),
+    # refused before any cell starts (it was a MemoryError asking for 24 TiB)
+    ({"n_values": [16, 2**40]}, r"n_values: N = 1099511627776 rows of D = 2 bits need"),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         regimes.run_grid(**{"n_values": [16], "d_values": [2], "reps": 2, "progress": False,
                             **kwargs})
+
+
+def test_repeated_values_give_each_cell_once():
+    once = regimes.run_grid(n_values=[16, 64], d_values=[2], estimators=["plugin"], reps=2,
+                            progress=False)
+    again = regimes.run_grid(n_values=[16, 64, 16], d_values=[2, 2],
+                             estimators=["plugin", "plugin"], reps=2, progress=False)
+    assert once.equals(again)
 
 
 def test_verdicts_on_a_subset_of_replicates():

@@ -70,6 +70,37 @@ def test_sampling_reproducible_and_packed_consistent():
     np.testing.assert_array_equal(mr.pack_bits(a).words, src.sample_packed(100, 5).words)
 
 
+@pytest.mark.parametrize("src", [S.bernoulli(70, 0.2), S.markov(70, 0.9), S.heavy_tail(40),
+                                 S.sparse(70, 3), S.dyadic_zipf(90, 1.0)], ids=str)
+def test_sampling_in_blocks_keeps_the_distribution(src, monkeypatch):
+    from mi_regimes.sources import _base
+
+    whole = src.sample_packed(3000, 11).words
+    monkeypatch.setattr(_base, "SAMPLE_BLOCK", src.d * 7)  # blocks of 7 rows
+    blocked = src.sample_packed(3000, 11)
+    assert blocked.words.shape == whole.shape and blocked.d == src.d
+    assert np.all(np.isfinite(src.log2_prob(blocked.unpack()))), "outside the support"
+    # the mean Hamming weight of 3 000 rows against the exact weight distribution
+    weights = blocked.unpack().sum(axis=1)
+    pmf = src.weight_pmf()
+    mean = float(pmf @ np.arange(src.d + 1))
+    sd = math.sqrt(float(pmf @ (np.arange(src.d + 1) - mean) ** 2))
+    assert abs(weights.mean() - mean) < 5 * sd / math.sqrt(3000) + 1e-9
+    if src.name in ("bernoulli", "sparse"):  # one float (or key) per bit: the same stream
+        np.testing.assert_array_equal(blocked.words, whole)
+
+
+def test_wide_draws_stay_within_a_bounded_memory():
+    import tracemalloc
+
+    tracemalloc.start()
+    x = S.bernoulli(1024, 0.2).sample_packed(40_000, 0)  # 41 M bits: 330 MB as one draw
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert x.words.shape == (40_000, 16) and peak < 250 * 2**20
+    assert abs(x.unpack().mean() - 0.2) < 0.001
+
+
 def test_labelled_mutual_information():
     pair = S.labelled(S.bernoulli(6, 0.3), noise=0.1, n_classes=3)
     t, y = pair.sample(200_000, np.random.default_rng(0))

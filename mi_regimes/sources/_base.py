@@ -10,12 +10,14 @@ from scipy import special
 
 from .._random import as_generator
 from .._validation import check_float, check_int
-from ..bits import PackedBits, pack_bits, unpack_bits
+from ..bits import PackedBits, n_words, pack_bits, unpack_bits
 
 __all__ = ["Source", "binary_entropy", "check_int", "check_probability", "as_generator",
            "support_size", "linear_groups", "LN2"]
 
 LN2 = math.log(2.0)
+#: Bits drawn per block by :meth:`Source.sample_packed` (2**24: 128 MiB of float draws).
+SAMPLE_BLOCK = 2**24
 
 
 def binary_entropy(p: float) -> float:
@@ -138,8 +140,21 @@ class Source:
 
     # -- sampling -----------------------------------------------------------------------
     def sample_packed(self, n: int, rng=None) -> PackedBits:
-        """Draw n samples already packed (``words``: ``uint64[n, ceil(d/64)]``)."""
-        return pack_bits(self._sample_bits(check_int("n", n, 1), as_generator(rng)))
+        """Draw n samples already packed (``words``: ``uint64[n, ceil(d/64)]``).
+
+        Rows are drawn in blocks of at most :data:`SAMPLE_BLOCK` bits, so a draw's
+        temporaries (a float per bit for some families) stay bounded however large
+        N × D is; a draw that fits one block is made in one call.
+        """
+        n, rng = check_int("n", n, 1), as_generator(rng)
+        rows = max(1, SAMPLE_BLOCK // self.d)
+        if n <= rows:
+            return pack_bits(self._sample_bits(n, rng))
+        words = np.empty((n, n_words(self.d)), np.uint64)
+        for start in range(0, n, rows):
+            stop = min(n, start + rows)
+            words[start:stop] = pack_bits(self._sample_bits(stop - start, rng)).words
+        return PackedBits._trusted(words, self.d)
 
     def sample(self, n: int, rng=None) -> np.ndarray:
         """Draw n iid samples as ``uint8[n, d]`` of {0, 1}.
