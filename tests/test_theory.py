@@ -167,8 +167,8 @@ def test_wide_sources_theory_is_finite_and_warning_free():
         for src in (S.bernoulli(2000, 0.2), S.markov(2000, 0.9), S.dyadic_zipf(2000, 1.0)):
             assert T.expected_entropy(src, 100) == pytest.approx(math.log2(100), abs=0.02)
             assert T.expected_entropy(src, 100, "miller_madow") >= T.expected_entropy(src, 100)
-            # ln Γ of ~2000 carries ~1e-12 relative error into the multiplicities
-            assert 99 < T.expected_observed(src, 100) <= 100 * (1 + 1e-9)
+            # sums over ~2000 groups of exp(ln m + ln p): ~1e-13 relative rounding
+            assert 99 < T.expected_observed(src, 100) <= 100 * (1 + 1e-11)
             assert 0 <= T.sd_entropy(src, 100).value <= math.log2(100) / 2
             assert T.saturation_probability(src, 100).value > 0.9
             assert T.saturation_boundary(src).value > 100

@@ -8,7 +8,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from ..bits import PackedBits, n_words
 from ._base import (
@@ -19,6 +18,7 @@ from ._base import (
     check_int,
     check_probability,
     linear_groups,
+    log_binomials,
 )
 
 __all__ = ["bernoulli", "sparse", "markov"]
@@ -45,8 +45,7 @@ class _Bernoulli(Source):
         if p in (0.0, 1.0):
             return np.array([0.0]), np.array([0.0])
         w = np.arange(d + 1)
-        log_m = special.gammaln(d + 1) - special.gammaln(w + 1) - special.gammaln(d - w + 1)
-        return log_m, w * math.log(p) + (d - w) * math.log1p(-p)
+        return log_binomials(d), w * math.log(p) + (d - w) * math.log1p(-p)
 
     @property
     def entropy(self) -> float:
@@ -175,7 +174,7 @@ class _Markov(Source):
         # A word is fixed by its first bit and its s switches: prob ½ q^s p^(d-1-s).
         d, p = self.d, self.p_stay
         s = np.arange(d)
-        log_m = LN2 + special.gammaln(d) - special.gammaln(s + 1) - special.gammaln(d - s)
+        log_m = LN2 + log_binomials(d - 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             # 0·log 0 = 0: a chain that never (or always) switches has one group
             log_switch = np.where(s > 0, s * np.log(1 - p), 0.0)
