@@ -292,3 +292,25 @@ def test_infoplane_bad_options_exit_2(tishby_run, args, fragment, tmp_path, caps
     assert main(["infoplane", str(tishby_run), *args, "--quiet"]) == 2
     err = capsys.readouterr().err
     assert fragment in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_plane_figure_labels_epochs_as_plain_numbers(tishby_run):
+    # a log axis over a few epochs used to read 2×10⁰, 3×10⁰
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from mi_regimes.bnn import load_recording
+    from mi_regimes.infoplane import information_plane
+    from mi_regimes.plotting import information_plane_figure
+
+    plane = information_plane(load_recording(tishby_run / "recording.npz"), "plugin",
+                              mode="empirical", split="train")
+    fig = information_plane_figure(plane)
+    fig.canvas.draw()
+    labels = [t.get_text() for ax in fig.axes for t in
+              ax.xaxis.get_ticklabels(which="both") + ax.yaxis.get_ticklabels(which="both")]
+    assert "10" in labels and "1" in labels
+    assert not [t for t in labels if "times" in t or "×" in t or "^" in t], labels
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

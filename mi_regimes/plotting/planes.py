@@ -90,8 +90,10 @@ def information_plane_figure(plane, compression=None, title: str | None = None):
                 float(plane["h_y"].max())) * 1.08 + 0.05
     ax.set_xlim(0, x_top)
     ax.set_ylim(0, y_top)
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01,
-                 shrink=0.85).set_label("epoch + 1 (log scale)")
+    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01,
+                       shrink=0.85)
+    bar.set_label("epoch + 1 (log scale)")
+    _plain_log_ticks(bar.ax.yaxis)
     handles = [Line2D([], [], marker=m, ls="", color="0.3",
                       markerfacecolor="0.3" if f else "white", label=s)
                for s, (m, f) in VERDICT_MARKERS.items() if s in set(plane["verdict"])]
@@ -130,6 +132,7 @@ def information_plane_figure(plane, compression=None, title: str | None = None):
     for axis, label in zip(panels, ("I(X;T) [bits]", "I(T;Y) [bits]", "accuracy"),
                            strict=True):
         axis.set_xscale("log")
+        _plain_log_ticks(axis.xaxis)
         axis.set_ylabel(label)
         axis.legend(fontsize=7, ncol=2, loc="best")
     panels[2].set_xlabel("epoch + 1 (log scale)")
@@ -137,3 +140,11 @@ def information_plane_figure(plane, compression=None, title: str | None = None):
             else f"{estimator} estimates, intervals and verdicts")
     fig.suptitle(title or f"Information plane on the {split} inputs ({what})")
     return fig
+
+
+def _plain_log_ticks(axis) -> None:
+    """Epoch ticks as plain numbers (2, 3, 50), not 2×10⁰, whatever the span of epochs."""
+    from matplotlib.ticker import LogFormatter
+
+    axis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+    axis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
