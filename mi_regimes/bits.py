@@ -209,6 +209,7 @@ def _as_label_column(arr: np.ndarray) -> np.ndarray:
             return arr
     return column
 
+
 _INT64_MAX = np.iinfo(np.int64).max
 
 
