@@ -30,7 +30,8 @@ Labels, each defined here once and used by the regime grid, the planes and the p
 ``undersampled`` (what states expected to be seen less than once may add alone exceeds
 it), ``saturated`` (the plug-in is
 within ``SATURATION_TOL`` of log2 N: almost every sample distinct) and ``no guarantee``
-(no alphabet size is known, so unseen states could carry any entropy).
+(no alphabet size is known, so unseen states could carry any entropy; or no distribution
+on the alphabet gives the counts within their bands, as when every row is duplicated).
 """
 
 from __future__ import annotations
@@ -163,6 +164,16 @@ def classify(summary: CountSummary, value: float | None = None, *, alphabet_size
     if interval is None:
         interval = entropy_interval(s, k, confidence)
     low, high, m0, rare, spread, bias = interval
+    if not math.isfinite(rare):
+        # No histogram on the alphabet meets the fingerprint's bands: a draw rarer than
+        # the bands' failure share, or counts that are not independent draws (every row
+        # duplicated, say). Only the trivial interval holds.
+        return Verdict("no guarantee", f"no guarantee: no distribution on the alphabet "
+                       f"gives these counts within their {confidence:.0%} bands (rows "
+                       f"duplicated, or not independent draws?); H in [{low:.4g}, "
+                       f"{high:.4g}] bits is all that holds", h_low=low, h_high=high,
+                       tol_bits=tol_bits if tol_bits is not None else tol * low,
+                       unseen_mass=m0, spread=spread)
     # |Ĥ - H| <= tol·H for every H in [L, U]: Ĥ - L <= tol·L and U - Ĥ <= tol·U
     tol_low = tol_bits if tol_bits is not None else tol * low
     tol_high = tol_bits if tol_bits is not None else tol * high

@@ -168,3 +168,18 @@ def test_wide_rows_need_samples_in_proportion_to_d():
     assert gaps[64][0] == "reliable" and gaps[64][1] < 0.15
     assert gaps[256][0] == gaps[1024][0] == "undersampled"
     assert 0.15 < gaps[256][1] < gaps[1024][1] < 1.0
+
+
+def test_counts_no_source_gives_are_no_guarantee_without_inf_or_nan():
+    # every row twice: 150 doubletons and no singleton, which independent draws of any
+    # source give with negligible probability; the bands' programmes are infeasible
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, size=(150, 20), dtype=np.uint8)
+    est, verdict = V.assess(np.concatenate([x, x]), estimator="plugin")
+    assert verdict.status == "no guarantee"
+    assert (verdict.h_low, verdict.h_high) == (0.0, 20.0)
+    assert "inf" not in verdict.reason and "nan" not in verdict.reason
+    assert "duplicated" in verdict.reason
+    # the same states drawn independently get a finite interval
+    y = x[rng.integers(0, 150, size=300)]
+    assert V.assess(y, estimator="plugin")[1].status != "no guarantee"
