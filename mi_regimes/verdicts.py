@@ -140,8 +140,10 @@ def classify(summary: CountSummary, value: float | None = None, *, alphabet_size
     'saturated'
     >>> classify(summarize_counts([2500] * 4), alphabet_size=4).status
     'reliable'
-    >>> classify(summarize_counts([5] * 200), alphabet_size=2**30).status
+    >>> classify(summarize_counts([25] * 4), alphabet_size=2**30).status
     'undersampled'
+    >>> classify(summarize_counts([5] * 200), alphabet_size=2**30).status  # too regular
+    'no guarantee'
     """
     s = summary
     value = s.h_plugin if value is None else float(value)
