@@ -3,6 +3,8 @@ import math
 import naive
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import mi_regimes as mr
@@ -167,3 +169,17 @@ def test_markov_that_never_or_always_switches_has_two_words():
         assert mr.theory.expected_observed(src, 50) == pytest.approx(2.0)
         x = src.sample(200, 0)
         assert {tuple(r) for r in x} <= {tuple(word), tuple(1 - np.array(word))}
+
+
+@settings(deadline=None, max_examples=40)
+@given(d=st.integers(1, 3000), p=st.floats(1e-6, 1 - 1e-6),
+       p_stay=st.floats(1e-6, 1 - 1e-6))
+def test_group_sums_match_closed_forms_at_any_width(d, p, p_stay):
+    """H and H2 summed over the log-space groups equal the closed forms, for any D."""
+    for src in (S.bernoulli(d, p), S.markov(d, p_stay)):
+        groups_h = mr.sources.Source.entropy.fget(src)
+        groups_h2 = mr.sources.Source.collision_entropy.fget(src)
+        assert groups_h == pytest.approx(src.entropy, rel=1e-9, abs=1e-9)
+        assert groups_h2 == pytest.approx(src.collision_entropy, rel=1e-9, abs=1e-9)
+        log_m, log_p = src.log_pmf_groups()
+        assert np.exp(log_m + log_p).sum() == pytest.approx(1.0, abs=1e-9)
