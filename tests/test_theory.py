@@ -3,6 +3,8 @@ import math
 import naive
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mi_regimes as mr
 from mi_regimes import sources as S
@@ -188,3 +190,18 @@ def test_saturation_boundary_beyond_2_to_the_100_states():
     # non-uniform with H2 > 1024 bits: the collision formula without overflow
     wide = T.saturation_boundary(S.bernoulli(3000, 0.3))
     assert wide.method == "collision approximation" and wide.value > 2**500
+
+
+@settings(deadline=None, max_examples=40)
+@given(family=st.sampled_from(["bernoulli", "markov", "dyadic_zipf"]), d=st.integers(1, 2500),
+       param=st.floats(0.001, 0.999), log2_n=st.integers(0, 16))
+def test_expectations_obey_their_bounds_at_any_width(family, d, param, log2_n):
+    """0 <= E[Ĥ_plugin] <= min(H, log2 N) (Jensen) and E[K_obs] <= min(N, support)."""
+    src = {"bernoulli": lambda: S.bernoulli(d, param), "markov": lambda: S.markov(d, param),
+           "dyadic_zipf": lambda: S.dyadic_zipf(d, 3 * param)}[family]()
+    n = 2**log2_n
+    e = T.expected_entropy(src, n)
+    slack = 1e-9 * max(1.0, src.entropy)
+    assert -slack <= e <= min(src.entropy, math.log2(n)) + slack
+    assert T.expected_entropy(src, n, "miller_madow") >= e - slack
+    assert 1 - 1e-9 <= T.expected_observed(src, n) <= min(n, src.support) * (1 + 1e-11)
