@@ -49,9 +49,9 @@ def to_array(x, name: str) -> np.ndarray:
     if kind == "O":
         return _from_objects(arr, name)
     if kind in "US":
-        if arr.ndim == 2 and arr.shape[1] != 1:
+        if arr.ndim == 2:
             raise TypeError(f"{name}: text values in (N, D) rows; rows must hold {{0,1}} or "
-                            "{-1,+1} (text is accepted as 1-D symbols or one column of labels)")
+                            "{-1,+1} (text is accepted only as 1-D symbols)")
         return arr
     if kind not in "biuf":
         raise TypeError(f"{name}: dtype {arr.dtype} is not supported; pass bool, integer or "
@@ -75,7 +75,7 @@ def _is_missing(v) -> bool:
 
 
 def _from_objects(arr: np.ndarray, name: str) -> np.ndarray:
-    """An object array as numbers (or, as labels only, strings / exact big integers)."""
+    """An object array as numbers (or, 1-D only, strings / exact big integers)."""
     items = arr.ravel().tolist()
     if any(_is_missing(v) for v in items):
         raise ValueError(f"{name}: missing values (None/NA); drop or fill them first")
@@ -83,13 +83,13 @@ def _from_objects(arr: np.ndarray, name: str) -> np.ndarray:
         try:
             return np.array(items, dtype=np.int64).reshape(arr.shape)
         except OverflowError:
-            if arr.ndim == 2 and arr.shape[1] != 1:
+            if arr.ndim == 2:
                 raise ValueError(f"{name}: values must be binary, {{0,1}} or {{-1,+1}}; found "
                                  "integers beyond 64 bits") from None
             return arr  # exact Python integers: factorised as symbols
     if all(isinstance(v, numbers.Real | np.bool_) for v in items):
         return np.array(items, dtype=np.float64).reshape(arr.shape)
-    if (arr.ndim == 1 or arr.shape[1] == 1) and all(isinstance(v, str) for v in items):
+    if arr.ndim == 1 and all(isinstance(v, str) for v in items):
         return np.array(items, dtype=str)
     kinds = sorted({type(v).__name__ for v in items})
     raise TypeError(f"{name}: object array holding {', '.join(kinds)} values; pass numbers "

@@ -5,9 +5,9 @@ Two kinds of samples are accepted by every function that takes data:
 * **rows**: an ``(N, D)`` array-like of {0, 1} (bool, integer or float) or of {-1, +1}
   (signs: +1 -> bit 1), packed into ``uint64[N, ceil(D / 64)]``, any D;
 * **symbols**: a 1-D array-like of integers (any size or sign), whole floats, strings or
-  other labels, one per sample. A single column (``(N, 1)``, e.g. ``df[["label"]]``) whose
-  values are not binary is read as symbols too: it has no other meaning, and a binary
-  column gives the same counts either way.
+  other labels, one per sample. An ``(N, 1)`` column of other values is refused like any
+  non-binary row (DESIGN.md), with a hint to pass labels 1-D; arguments that can only be
+  labels (``check_labels``) take a column as well.
 
 Containers: NumPy arrays in any order, dtype or byte order (read-only views and memmaps
 included), lists, tuples, lists of lists, pandas Series / DataFrame / Index and masked
@@ -160,9 +160,12 @@ def _pack_rows(arr: np.ndarray, name: str, allocate) -> np.ndarray:
     words = allocate((n, n_words(d)), np.uint64)
     status = pack_rows_into(arr, words)
     if status == BAD_VALUE:
+        hint = (" (one column of labels? pass it 1-D: y.ravel(), or df['label'] instead of "
+                "df[['label']])" if d == 1 else "")
         raise ValueError(
             f"{name}: values must be binary, {{0,1}} or {{-1,+1}}; found other values "
-            "(or NaN/inf); threshold or sign-binarise the data first, or pass 1-D symbols"
+            f"(or NaN/inf); threshold or sign-binarise the data first, or pass 1-D symbols"
+            f"{hint}"
         )
     if status == MIXED_ZERO_MINUS_ONE:
         raise ValueError(
@@ -193,21 +196,6 @@ def unpack_bits(packed: PackedBits) -> np.ndarray:
 
 # ------------------------------------------------------------------ symbols
 
-
-def _as_label_column(arr: np.ndarray) -> np.ndarray:
-    """``arr[:, 0]`` when ``arr`` is one column of non-binary values, else ``arr``.
-
-    A column vector of labels (``y[:, None]``, a one-column DataFrame) is what users
-    pass for 1-D symbols; read as rows its values would be rejected as not binary.
-    """
-    if arr.ndim != 2 or arr.shape[1] != 1:
-        return arr
-    column = arr[:, 0]
-    if column.dtype.kind in "biuf":
-        zero_one = np.isin(column, (0, 1)).all()
-        if zero_one or np.isin(column, (-1, 1)).all():
-            return arr
-    return column
 
 
 _INT64_MAX = np.iinfo(np.int64).max
@@ -266,9 +254,11 @@ def check_labels(y, name: str = "labels") -> np.ndarray:
     >>> check_labels(["cat", "dog", "cat"]).tolist()
     [0, 1, 0]
     """
+    if getattr(y, "ndim", None) == 2 and y.shape[1] == 1:  # y[:, None], df[["label"]]
+        y = y.iloc[:, 0] if hasattr(y, "iloc") else y[:, 0]  # before text is refused in 2-D
     arr = to_array(y, name)
     if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]  # a column vector of labels (y[:, None], df[["label"]])
+        arr = arr[:, 0]  # a list of one-element rows
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array of symbols, got shape {arr.shape}; "
                          "pass one label per sample")
@@ -357,7 +347,7 @@ def as_samples(x, name: str = "x", *, alphabet_size=None, allocate=np.empty) -> 
     if isinstance(x, PackedBits):
         k = alphabet_size if alphabet_size is not None else 1 << x.d
         return Samples(x.words, x.d, k, None, False)
-    arr = _as_label_column(to_array(x, name))
+    arr = to_array(x, name)
     if arr.ndim == 2:
         words = _pack_rows(arr, name, allocate)
         d = int(arr.shape[1])

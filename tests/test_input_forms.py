@@ -105,11 +105,6 @@ SYMBOL_FORMS = {
     "text list": lambda s, p: [f"c{v}" for v in s.tolist()],
     "python big ints": lambda s, p: [v + 2**70 for v in s.tolist()],
     "uint64 above 2**63": lambda s, p: (s + 10).astype(np.uint64) + np.uint64(2**63),
-    # one column of non-binary values has no reading but labels (y[:, None], df[["y"]])
-    "column vector": lambda s, p: s[:, None],
-    "one-column DataFrame": lambda s, p: pd.DataFrame({"label": s}),
-    "one-column DataFrame of text": lambda s, p: pd.DataFrame({"label": [f"c{v}" for v in s]}),
-    "column of python big ints": lambda s, p: [[v + 2**70] for v in s.tolist()],
 }
 
 
@@ -353,16 +348,28 @@ def test_cli_estimate_reads_every_dtype(form, tmp_path, capsys):
     assert report["d"] == ROWS.shape[1] and report["n"] == ROWS.shape[0]
 
 
-def test_one_column_reads_as_labels_only_when_it_is_not_binary():
+def test_one_column_of_other_values_is_refused_as_samples_with_a_hint():
+    # DESIGN.md: an (N, D) array holding other values raises, D = 1 included; the message
+    # says how to pass labels
+    labels = SYMBOLS[:, None]
+    for x in (labels, pd.DataFrame({"label": SYMBOLS})):
+        with pytest.raises(ValueError, match=r"x: values must be binary.*pass it 1-D"):
+            mr.entropy(x)
+        with pytest.raises(ValueError, match=r"b: values must be binary.*y.ravel\(\)"):
+            mr.mutual_information(ROWS, x)
     bits = np.array([0, 1, 1, 1, 0, 1])
-    assert mr.entropy(bits[:, None]) == mr.entropy(bits) == pytest.approx(
-        naive.plugin(naive.counts_of_rows(bits[:, None])) / math.log(2))
-    # a binary column stays one bit per row: its alphabet is known (K = 2), as NSB shows
-    assert mr.entropy_estimate(bits[:, None], "nsb").value == pytest.approx(
-        mr.entropy_estimate(bits, "nsb", alphabet_size=2).value)
-    assert mr.entropy(np.array([[-1], [1], [1]])) == mr.entropy([0, 1, 1])
-    assert mr.entropy(np.array([[3], [7], [7]])) == mr.entropy([3, 7, 7])
-    with pytest.raises(ValueError, match="x: values must be binary"):
-        mr.entropy(np.array([[3, 0], [7, 1]]))  # two columns are rows, never labels
-    with pytest.raises(ValueError, match="x: float symbols must be finite whole numbers"):
-        mr.entropy(np.array([[0.5], [1.0]]))
+    assert mr.entropy(bits[:, None]) == mr.entropy(bits)  # a binary column is one bit
+
+
+@pytest.mark.parametrize("column", [
+    lambda s: s[:, None],
+    lambda s: pd.DataFrame({"label": s}),
+    lambda s: pd.DataFrame({"label": [f"c{v}" for v in s]}),
+    lambda s: [[v] for v in s.tolist()],
+])
+def test_label_arguments_take_a_column(column):
+    # an argument that can only hold labels has one reading of an (N, 1) column
+    expected = plane_point(ROWS, SYMBOLS, "plugin")
+    got = plane_point(ROWS, column(SYMBOLS), "plugin")
+    assert got["i_ty"] == pytest.approx(expected["i_ty"], rel=1e-13)
+    assert got["i_xt"] == expected["i_xt"]
