@@ -8,6 +8,7 @@ masked entries, memmaps, any order and byte order; object arrays resolved into n
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -23,6 +24,9 @@ def to_array(x, name: str) -> np.ndarray:
     if x is None or isinstance(x, str | bytes | dict | set | frozenset):
         raise TypeError(f"{name}: expected samples, an (N, D) array of bits or 1-D symbols, "
                         f"got {type(x).__name__}")
+    if isinstance(x, Iterator):  # np.asarray would make one object of it
+        raise TypeError(f"{name}: a {type(x).__name__} (an iterator) is read only once; pass "
+                        f"a list or an array, e.g. list({name})")
     if isinstance(x, np.ma.MaskedArray):
         if np.ma.getmaskarray(x).any():
             raise ValueError(f"{name}: masked array with masked entries; drop or fill them "

@@ -28,6 +28,8 @@ GOOD = np.array([[0, 1], [1, 1], [0, 0]], dtype=np.uint8)
         (np.array([1, None, 2], dtype=object), ValueError, "x: missing values"),
         (np.array([0.5, 1.0]), ValueError, "x: float symbols"),
         (np.array(3), ValueError, "x: expected a 2-D"),
+        ((v % 3 for v in range(9)), TypeError, r"x: a generator \(an iterator\) is read "),
+        (iter([[0, 1], [1, 1]]), TypeError, r"list\(x\)"),
     ],
 )
 def test_bad_x(x, err, match):
