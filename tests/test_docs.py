@@ -31,3 +31,13 @@ def test_readme_python_example_runs_and_its_comments_hold():
         quoted = re.search(r"'([^']*?)(?:\.\.\.)?'", comment)
         if quoted and isinstance(value, str):  # a reason: its start as quoted
             assert value.startswith(quoted.group(1).rstrip(" .")), (value, line)
+
+
+def test_theory_md_reason_example_is_what_classify_prints():
+    from mi_regimes.verdicts import classify, summarize_counts
+
+    text = (README.parent / "docs" / "theory.md").read_text(encoding="utf-8")
+    quoted = re.search(r"each with K = 2\^30: `(undersampled:.*?)`", text, flags=re.S)
+    assert quoted, "the example moved"
+    printed = classify(summarize_counts([25] * 4), alphabet_size=2**30).reason
+    assert " ".join(quoted.group(1).split()) == printed
