@@ -299,9 +299,10 @@ def run_grid(
         Show a progress bar.
     exact : bool
         For estimators with an exact expectation (plug-in, Miller–Madow) fill the row
-        from theory instead of sampling (``method == "exact"``; ``std`` is Basharin's
-        asymptotic s.d., ``saturated_frac`` the all-distinct probability). Other
-        estimators are still simulated.
+        from theory instead of sampling (``method == "exact"``; ``std`` is
+        :func:`~mi_regimes.theory.sd_entropy`'s, exact wherever its pair sums are small
+        enough, ``saturated_frac`` the all-distinct probability). Other estimators are
+        still simulated.
     client : distributed.Client, optional
         Run the cells on this Dask cluster instead (``jobs`` is then ignored).
     seed : int, optional

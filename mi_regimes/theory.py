@@ -159,13 +159,35 @@ def _g(c: np.ndarray, n: int) -> np.ndarray:
     return c / n * np.log2(c)
 
 
-def _pair_moment(n: int, log_p: float, log_q: float) -> float:
-    """E[g(a) g(b)] for (a, b) the counts of two distinct states with probs p, q."""
-    a = _binom_range(n, math.exp(log_p), start=2)
-    b = _binom_range(n, math.exp(log_q), start=2)
+#: ln 1e-40: a count c whose expected number of states (m · Binom(c; N, p)) lies below
+#: this adds nothing a float64 sum can show, to the mean or to the variance.
+_NEGLIGIBLE_LOG = math.log(1e-40)
+
+
+def _counts_that_matter(n: int, log_m: float, log_p: float, start: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Counts c >= start some state of the group may show, and their ln Binom(c; N, p).
+
+    Only counts whose expected number of states in the group, m · Binom(c; N, p),
+    exceeds 1e-40: a wide source has thousands of groups whose states are almost never
+    seen twice, and this keeps the exact variance's pair sums to the few that matter.
+    """
+    c = _binom_range(n, math.exp(log_p), start=start)
+    if c.size == 0:
+        return c, c
+    log_pmf = _log_binom_pmf(c, n, log_p)
+    keep = log_m + log_pmf > _NEGLIGIBLE_LOG
+    return c[keep], log_pmf[keep]
+
+
+def _pair_moment(n: int, a: np.ndarray, log_a: np.ndarray, log_p: float,
+                 b: np.ndarray, log_q: float) -> float:
+    """E[g(a) g(b)] for (a, b) the counts of two distinct states with probs p, q.
+
+    ``a`` (with ln Binom(a; N, p)) and ``b`` are the counts that matter for each.
+    """
     if a.size == 0 or b.size == 0:
         return 0.0
-    log_a = _log_binom_pmf(a, n, log_p)
     rest = n - a[:, None]
     log_q_rest = min(log_q - math.log1p(-math.exp(log_p)), 0.0)  # q / (1 - p) <= 1
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -213,18 +235,20 @@ def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValu
         raise ValueError(f"method: choose 'auto', 'exact' or 'asymptotic', got {method!r}")
     log_m, log_p = _log_groups(source)
     p = np.exp(log_p)
-    ranges = [_binom_range(n, pi, start=2) for pi in p]
-    cost = float(sum(c.size for c in ranges) ** 2)
+    # groups whose states are (almost) never seen twice add (almost) nothing: dropped
+    counts = [_counts_that_matter(n, lm, lp, 2) for lm, lp in zip(log_m, log_p, strict=True)]
+    cost = float(sum(c.size for c, _ in counts) ** 2)
     if method == "exact" or (method == "auto" and cost <= EXACT_VARIANCE_COST):
+        live = [i for i, (c, _) in enumerate(counts) if c.size and log_p[i] < 0.0]
         mean_g = np.zeros(p.size)
         second_g = np.zeros(p.size)
-        for i, (lp, c) in enumerate(zip(log_p, ranges, strict=True)):
-            if c.size and lp < 0.0:
-                pmf, gc = np.exp(_log_binom_pmf(c, n, lp)), _g(c, n)
-                mean_g[i], second_g[i] = np.sum(pmf * gc), np.sum(pmf * gc * gc)
+        for i in live:
+            c, log_pmf = counts[i]
+            pmf, gc = np.exp(log_pmf), _g(c, n)
+            mean_g[i], second_g[i] = np.sum(pmf * gc), np.sum(pmf * gc * gc)
         var = float(np.sum(_times_multiplicity(log_m, second_g - mean_g**2)))
-        for g in range(p.size):
-            for h in range(g, p.size):
+        for x, g in enumerate(live):
+            for h in live[x:]:
                 if g == h:  # m (m - 1) ordered pairs of distinct states in one group
                     with np.errstate(divide="ignore"):
                         log_pairs = 2 * log_m[g] + math.log1p(-math.exp(-log_m[g])) \
@@ -233,7 +257,8 @@ def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValu
                     log_pairs = LN2 + log_m[g] + log_m[h]
                 if log_pairs == -math.inf or p[g] + p[h] > 1 + 1e-12:
                     continue
-                cov = _pair_moment(n, log_p[g], log_p[h]) - mean_g[g] * mean_g[h]
+                moment = _pair_moment(n, *counts[g], log_p[g], counts[h][0], log_p[h])
+                cov = moment - mean_g[g] * mean_g[h]
                 var += float(_times_multiplicity(log_pairs, cov))
         return TheoryValue(max(float(var), 0.0), "exact")
     mass = np.exp(log_m + log_p)

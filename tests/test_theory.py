@@ -205,3 +205,18 @@ def test_expectations_obey_their_bounds_at_any_width(family, d, param, log2_n):
     assert -slack <= e <= min(src.entropy, math.log2(n)) + slack
     assert T.expected_entropy(src, n, "miller_madow") >= e - slack
     assert 1 - 1e-9 <= T.expected_observed(src, n) <= min(n, src.support) * (1 + 1e-11)
+
+
+def test_exact_variance_at_layer_widths_matches_monte_carlo():
+    # groups whose states are almost never seen twice are dropped from the pair sums, so
+    # wide sources get the exact variance (markov(1024) at N = 65 536 was a 147 s Monte
+    # Carlo); checked against simulation with a bootstrap standard error (Ĥ is far from
+    # normal here: mostly log2 N, now and then a coincidence)
+    assert T.sd_entropy(S.markov(1024, 0.99), 65_536).method == "exact"
+    rng = np.random.default_rng(11)
+    for src, n in ((S.markov(512, 0.99), 1024), (S.dyadic_zipf(200, 1.0), 16)):
+        exact = T.variance_entropy(src, n)
+        assert exact.method == "exact"
+        v = np.array([mr.entropy(src.sample_packed(n, rng)) for _ in range(1500)])
+        boot = [np.var(rng.choice(v, v.size), ddof=1) for _ in range(200)]
+        assert abs(np.var(v, ddof=1) - exact.value) < 4 * np.std(boot), src
