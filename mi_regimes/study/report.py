@@ -104,9 +104,14 @@ def _planes(results, mode: str, estimator: str, path: str) -> None:
             ax.set_ylabel("I(T;Y) [bits]", fontsize=7)
             ax.tick_params(labelsize=6)
             ax.legend(fontsize=5)
-    fig.suptitle(f"Planes ({mode} mode, {estimator}): dots = reliable points, "
-                 "x = saturated points, bare line vertices = biased or undersampled "
-                 "points; dotted line = log2 N")
+    import textwrap
+
+    title = (f"Planes ({mode} mode, {estimator}): dots = reliable points, x = saturated "
+             "points, bare line vertices = biased, undersampled or no-guarantee points; "
+             "dotted line = log2 N")
+    # wrapped to the figure's width: one long line widened a one-column figure threefold
+    fig.suptitle(textwrap.fill(title, width=max(45, int(3.2 * cols * 12)),
+                               break_on_hyphens=False), fontsize=9)
     fig.tight_layout()
     save_figure(fig, path)
 
