@@ -185,6 +185,12 @@ class Interval(NamedTuple):
     spread: float
     seen_bias: float
 
+    @property
+    def consistent(self) -> bool:
+        """False when no histogram on the alphabet meets the counts' bands (the bias
+        programmes are infeasible): [low, high] is then only the trivial [0, log2 K]."""
+        return math.isfinite(self.unseen_entropy)
+
 
 def entropy_interval(summary: CountSummary, alphabet_size, confidence: float = 0.95
                      ) -> Interval:

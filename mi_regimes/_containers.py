@@ -12,7 +12,22 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["to_array"]
+__all__ = ["to_array", "unwrap"]
+
+
+def unwrap(x, name: str):
+    """The checks every reader of user arrays shares (samples and the trainer's inputs):
+    an iterator is refused (``np.asarray`` would make one object of it), a masked array
+    gives its data, or an error when entries are masked (they would be read as values)."""
+    if isinstance(x, Iterator):
+        raise TypeError(f"{name}: a {type(x).__name__} (an iterator) is read only once; pass "
+                        f"a list or an array, e.g. list({name})")
+    if isinstance(x, np.ma.MaskedArray):
+        if np.ma.getmaskarray(x).any():
+            raise ValueError(f"{name}: masked array with masked entries; drop or fill them "
+                             "first (x.compressed() for 1-D, or x.filled(...))")
+        return x.data
+    return x
 
 
 def to_array(x, name: str) -> np.ndarray:
@@ -24,14 +39,7 @@ def to_array(x, name: str) -> np.ndarray:
     if x is None or isinstance(x, str | bytes | dict | set | frozenset):
         raise TypeError(f"{name}: expected samples, an (N, D) array of bits or 1-D symbols, "
                         f"got {type(x).__name__}")
-    if isinstance(x, Iterator):  # np.asarray would make one object of it
-        raise TypeError(f"{name}: a {type(x).__name__} (an iterator) is read only once; pass "
-                        f"a list or an array, e.g. list({name})")
-    if isinstance(x, np.ma.MaskedArray):
-        if np.ma.getmaskarray(x).any():
-            raise ValueError(f"{name}: masked array with masked entries; drop or fill them "
-                             "first (x.compressed() for 1-D, or x.filled(...))")
-        x = x.data
+    x = unwrap(x, name)
     to_numpy = getattr(x, "to_numpy", None)  # pandas Series, DataFrame, Index
     try:
         if callable(to_numpy) and not isinstance(x, np.ndarray):

@@ -166,10 +166,9 @@ def classify(summary: CountSummary, value: float | None = None, *, alphabet_size
     if interval is None:
         interval = entropy_interval(s, k, confidence)
     low, high, m0, rare, spread, bias = interval
-    if not math.isfinite(rare):
-        # No histogram on the alphabet meets the fingerprint's bands: a draw rarer than
-        # the bands' failure share, or counts that are not independent draws (every row
-        # duplicated, say). Only the trivial interval holds.
+    if not interval.consistent:
+        # a draw rarer than the bands' failure share, or counts that are not independent
+        # draws (every row duplicated, say)
         return Verdict("no guarantee", f"no guarantee: no distribution on the alphabet "
                        f"gives these counts within their {confidence:.0%} bands (rows "
                        f"duplicated, or not independent draws?); H in [{low:.4g}, "

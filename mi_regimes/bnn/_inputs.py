@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._containers import unwrap
+
 __all__ = ["check_input_matrix", "check_labels"]
 
 
@@ -44,11 +46,7 @@ def _numeric_array(name: str, x) -> np.ndarray:
     pandas objects go through ``to_numpy(float64)``: plain ``np.asarray`` turns nullable
     (``Int64``, ``Float64``) and mixed bool/number frames into object arrays.
     """
-    if isinstance(x, np.ma.MaskedArray):
-        if np.ma.getmaskarray(x).any():
-            raise ValueError(f"{name}: masked array with masked entries; fill them "
-                             "(x.filled(...)) or drop those rows first")
-        x = x.data
+    x = unwrap(x, name)
     try:
         if callable(getattr(x, "to_numpy", None)) and not isinstance(x, np.ndarray):
             return np.asarray(x.to_numpy(dtype=np.float64, na_value=np.nan))

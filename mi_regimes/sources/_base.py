@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -32,16 +33,19 @@ def support_size(log_multiplicities: np.ndarray) -> float:
     return float(round(k)) if k < 2.0**53 else k
 
 
+@functools.lru_cache(maxsize=64)
 def log_binomials(d: int) -> np.ndarray:
     """ln C(d, w) for w = 0..d, each correctly rounded (exact integers, then one log).
 
     ``gammaln`` differences lose ~1e-12 relative at d ~ 2000; these are exact to an ulp.
+    Cached (read-only): one exact cell asks for a source's groups about eight times.
     """
     out = np.empty(d + 1)
     c = 1
     for w in range(d + 1):
         out[w] = math.log(c)
         c = c * (d - w) // (w + 1)
+    out.flags.writeable = False
     return out
 
 

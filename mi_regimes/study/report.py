@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -104,8 +105,6 @@ def _planes(results, mode: str, estimator: str, path: str) -> None:
             ax.set_ylabel("I(T;Y) [bits]", fontsize=7)
             ax.tick_params(labelsize=6)
             ax.legend(fontsize=5)
-    import textwrap
-
     title = (f"Planes ({mode} mode, {estimator}): dots = reliable points, x = saturated "
              "points, bare line vertices = biased, undersampled or no-guarantee points; "
              "dotted line = log2 N")
