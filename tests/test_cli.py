@@ -74,6 +74,15 @@ def test_heatmap_same_output_for_one_and_two_jobs(tmp_path):
     (["estimate", "/no/such/file.npy"], "no such file"),
     (["theory", "--d", "8"], "required"),
     (["frobnicate"], "invalid choice"),
+    # no abbreviations: --n was read as --n-boot and blamed the bootstrap
+    (["heatmap", "--n", "5:2"], "heatmap: unrecognized arguments: --n 5:2; --n: did you mean "
+                                "--log2-n or --n-boot?"),
+    (["heatmap", "--rep", "3"], "--rep: did you mean --reps?"),
+    (["estimate", "x.npy", "--label", "y.npy"], "estimate: unrecognized arguments: --label "
+                                                "y.npy; --label: did you mean --labels?"),
+    (["study", "plan", "c.yaml", "--quik"], "study plan: unrecognized arguments: --quik; "
+                                            "--quik: did you mean --quick?"),
+    (["heatmap", "--frobnicate"], "heatmap: unrecognized arguments: --frobnicate (see"),
 ])
 def test_errors_exit_2_with_one_line(args, fragment, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -33,14 +33,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in _COMMANDS:
         importlib.import_module(f".{name}", __name__).add_parser(sub, fmt)
+    _tag_innermost(parser)
     return parser
+
+
+def _tag_innermost(parser: argparse.ArgumentParser) -> None:
+    """Each command's parser records itself, so an unknown option is reported (with
+    suggestions) by the command it was given to, not by the top-level parser."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        for command in action.choices.values():
+            command.set_defaults(_parser=command)
+            _tag_innermost(command)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``mi-regimes``; returns the exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            getattr(args, "_parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
         if args.command is None:
             parser.print_help()
             return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import os
 
 EXIT_USAGE = 2
@@ -14,10 +15,34 @@ class CliError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line (no usage dump)."""
+    """An argument parser whose errors are one line (no usage dump).
+
+    Abbreviated options are off: with them ``heatmap --n 5:2`` was read as
+    ``--n-boot 5:2`` and failed with a message about the bootstrap. An unknown option
+    is named with the options it may have meant instead.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
+        if message.startswith("unrecognized arguments:"):
+            hints = [self._meant(token) for token in message.split(":", 1)[1].split()
+                     if token.startswith("--")]
+            message += "".join(f"; {hint}" for hint in hints if hint)
         raise CliError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+    def _meant(self, token: str) -> str:
+        """'did you mean --log2-n or --n-boot?' for '--n', or '' when nothing is close."""
+        name = token.split("=", 1)[0]
+        known = sorted(o for o in self._option_string_actions if o.startswith("--"))
+        stem = name.lstrip("-")
+        close = [o for o in known if stem and stem in o.lstrip("-").split("-")
+                 or o.startswith(name)]
+        close += [o for o in difflib.get_close_matches(name, known, n=3, cutoff=0.75)
+                  if o not in close]
+        return f"{name}: did you mean {' or '.join(close[:3])}?" if close else ""
 
 
 @contextlib.contextmanager
