@@ -11,10 +11,22 @@ For each layer of a plane (:func:`mi_regimes.infoplane.information_plane`):
 3. **Peak and end**: the peak is the largest I(X;T) among trustworthy points at or after
    the end of fitting; the end is the last epoch, which must be trustworthy too. If
    either is missing the layer is *not assessable*, with the reason.
-4. **The drop is tested by a paired bootstrap over samples**: the same resampled rows at
-   the peak epoch and at the end, B times; the p-value is the share of replicates whose
-   drop is <= 0 (one-sided), the interval the percentile interval of the drop. Late
+4. **The drop is tested by a paired bootstrap over samples that knows the peak was
+   chosen**: B times, N rows are drawn with replacement and the *same* rows give every
+   candidate epoch's entropy (the trustworthy epochs from the end of fitting on) and the
+   end's. With D_t = Ĥ_t − Ĥ_end on the sample and D*_t on a replicate, the test
+   statistic is max_t D_t (the peak's drop) and its null distribution that of
+   max_t (D*_t − D_t); the p-value is (1 + #{max_t (D*_t − D_t) >= max_t D_t}) / (1 + B)
+   (one-sided). The interval is [D − q_{1−α/2} of that maximum, D − q_{α/2} of the peak's
+   D* − D] (basic bootstrap, its low end widened for the choice of the peak). Late
    compression: drop > ``min_drop`` bits and p < ``alpha``.
+
+   Why the maximum: the peak is the largest of many estimates, so even where every epoch
+   after fitting has the same I(X;T) its estimate sits above the end's. Testing the peak's
+   drop as if its epoch had been fixed in advance called late compression in 36 % of such
+   null layers at alpha = 0.05 (128 Zipf-weighted states, N = 2000, 20 epochs; 24 % when
+   the layer changes slowly); the maximum brings that to the nominal rate
+   (tests/test_infoplane.py, docs/infoplane.md).
 
 Replicates use the plane's estimator when it is cheap on counts (plug-in, Miller–Madow,
 jackknife, Chao–Shen, Grassberger) and Miller–Madow otherwise (bootstrap, NSB): with both
@@ -27,11 +39,12 @@ import numpy as np
 
 from ._random import as_generator
 from ._validation import check_fraction, check_int
-from .estimators import estimate_counts
+from .estimators import value_of_valid_counts
 from .infoplane import layer_codes
 from .verdicts import is_saturated
 
-__all__ = ["COMPRESSION_COLUMNS", "fitting_end", "detect_compression", "paired_drop"]
+__all__ = ["COMPRESSION_COLUMNS", "fitting_end", "detect_compression", "paired_drop",
+           "paired_drops", "selection_aware_test"]
 
 COMPRESSION_COLUMNS = (
     "layer", "assessable", "late", "fit_end_epoch", "peak_epoch", "end_epoch", "peak",
@@ -57,22 +70,56 @@ def fitting_end(epochs, losses, share: float = 0.9) -> int:
     return int(epochs[int(np.argmax(done))])
 
 
-def paired_drop(codes_peak: np.ndarray, codes_end: np.ndarray, estimator: str,
-                n_boot: int, rng) -> np.ndarray:
-    """Bootstrap replicates of Ĥ(peak) - Ĥ(end) (bits) on the same resampled rows.
+def paired_drops(codes_by_epoch: list[np.ndarray], codes_end: np.ndarray, estimator: str,
+                 n_boot: int, rng) -> np.ndarray:
+    """Bootstrap replicates of Ĥ(epoch) − Ĥ(end) (bits) for several epochs at once.
 
-    ``codes_*``: each row's state code at the two epochs (:func:`layer_codes`).
+    ``codes_*``: each row's state code at an epoch (:func:`layer_codes`). Every replicate
+    draws one set of rows and uses it at every epoch and at the end (a paired bootstrap).
+    Returns an ``(n_boot, len(codes_by_epoch))`` array.
     """
     rng = as_generator(rng)
-    n = codes_peak.size
-    out = np.empty(n_boot)
+    n = codes_end.size
+    out = np.empty((n_boot, len(codes_by_epoch)))
     for b in range(n_boot):
         rows = rng.integers(0, n, size=n)
-        peak = np.bincount(codes_peak[rows])
-        end = np.bincount(codes_end[rows])
-        out[b] = (estimate_counts(peak[peak > 0], estimator).value
-                  - estimate_counts(end[end > 0], estimator).value)
+        end = _entropy_of_codes(codes_end[rows], estimator)
+        for t, codes in enumerate(codes_by_epoch):
+            out[b, t] = _entropy_of_codes(codes[rows], estimator) - end
     return out
+
+
+def paired_drop(codes_peak: np.ndarray, codes_end: np.ndarray, estimator: str,
+                n_boot: int, rng) -> np.ndarray:
+    """Bootstrap replicates of Ĥ(peak) − Ĥ(end) (bits) on the same resampled rows.
+
+    ``codes_*``: each row's state code at the two epochs (:func:`layer_codes`). The
+    one-epoch case of :func:`paired_drops` (same rows for the same ``rng``).
+    """
+    return paired_drops([codes_peak], codes_end, estimator, n_boot, rng)[:, 0]
+
+
+def _entropy_of_codes(codes: np.ndarray, estimator: str) -> float:
+    counts = np.bincount(codes)
+    return value_of_valid_counts(counts[counts > 0], estimator)
+
+
+def selection_aware_test(sample_drops: np.ndarray, replicate_drops: np.ndarray,
+                         peak: int, alpha: float) -> tuple[float, float, float]:
+    """p-value of max_t D_t > 0, the peak having been chosen, and its interval's margins.
+
+    ``sample_drops[t]`` = D_t on the sample, ``replicate_drops[b, t]`` = D*_t, ``peak``
+    the index of the reported peak. The replicates are centred on the sample and their
+    maximum over epochs is the null distribution of the largest drop (module docstring).
+    Returns ``(p, below, above)``: the interval of a drop d at the peak is
+    ``[d - below, d - above]``.
+    """
+    centred = replicate_drops - sample_drops
+    largest = centred.max(axis=1)
+    p_value = (1 + np.count_nonzero(largest >= sample_drops.max())) / (1 + largest.size)
+    below = float(np.quantile(largest, 1 - alpha / 2))
+    above = float(np.quantile(centred[:, peak], alpha / 2))
+    return float(p_value), below, above
 
 
 def _trusted(row) -> bool:
@@ -143,18 +190,22 @@ def detect_compression(plane, recording, *, n_boot: int = 200, alpha: float = 0.
                              f"fitting phase (ends at epoch {fit_end})")
         else:
             peak = after.loc[after["i_xt"].idxmax()]
-            codes = {e: layer_codes(recording.sets[split].snapshots[index[e]][layer - 1])[0]
-                     for e in (int(peak["epoch"]), int(end["epoch"]))}
-            drops = paired_drop(codes[int(peak["epoch"])], codes[int(end["epoch"])],
-                                replicate_estimator, n_boot,
-                                generator_for_key(rng, f"compression|{split}|{layer}"))
-            drop = float(peak["i_xt"] - end["i_xt"])
-            p_value = float(np.mean(drops <= 0.0))
+            epochs = [int(e) for e in after["epoch"]]
+            codes = [layer_codes(recording.sets[split].snapshots[index[e]][layer - 1])[0]
+                     for e in epochs]
+            end_codes = codes[epochs.index(int(end["epoch"]))]
+            replicates = paired_drops(codes, end_codes, replicate_estimator, n_boot,
+                                      generator_for_key(rng, f"compression|{split}|{layer}"))
+            end_value = _entropy_of_codes(end_codes, replicate_estimator)
+            sample = np.array([_entropy_of_codes(c, replicate_estimator) - end_value
+                               for c in codes])
+            p_value, below, above = selection_aware_test(
+                sample, replicates, epochs.index(int(peak["epoch"])), alpha)
+            drop = float(peak["i_xt"] - end["i_xt"])  # the plane's estimator's drop
             late = bool(drop > min_drop and p_value < alpha)
             row.update(assessable=True, late=late, peak_epoch=int(peak["epoch"]),
                        peak=float(peak["i_xt"]), end=float(end["i_xt"]), drop_bits=drop,
-                       drop_low=float(np.quantile(drops, alpha / 2)),
-                       drop_high=float(np.quantile(drops, 1 - alpha / 2)),
+                       drop_low=drop - below, drop_high=drop - above,
                        relative_drop=drop / float(peak["i_xt"]) if peak["i_xt"] > 0 else 0.0,
                        p_value=p_value,
                        reason=(f"late compression: {drop:.3g} bits from epoch "

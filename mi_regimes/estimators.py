@@ -190,6 +190,20 @@ def estimate_counts(
     )
 
 
+def value_of_valid_counts(counts: np.ndarray, estimator: str) -> float:
+    """:func:`estimate_counts`'s value in bits, without its checks or options.
+
+    For loops that estimate thousands of count vectors made by the library itself (the
+    paired bootstrap of :mod:`mi_regimes.compression`), where the checks cost ~30 µs a
+    call, several times the estimate. ``counts``: positive int64 counts of the observed
+    states; ``estimator``: a name of :data:`ESTIMATORS` that needs no options.
+    """
+    return _REGISTRY[estimator](counts, _DEFAULT_OPTIONS).value * (1.0 / math.log(2))
+
+
+_DEFAULT_OPTIONS = Options()
+
+
 # ---------------------------------------------------------------- public functions
 
 

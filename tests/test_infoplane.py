@@ -187,3 +187,57 @@ def test_compression_on_a_trained_run_is_reproducible(run):
     b = compression.detect_compression(plane, run, n_boot=30, rng=4)
     pd.testing.assert_frame_equal(a, b)
     assert list(a.columns) == list(compression.COMPRESSION_COLUMNS)
+
+
+def _null_layer(seed: int, n: int = 2000, post: int = 20):
+    """A layer whose I(X;T) is the same at every epoch after fitting (random maps of
+    1024 uniform inputs onto 128 Zipf-weighted states), and its recording."""
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, 129)
+    sizes = np.floor(weights / weights.sum() * 1024).astype(int) + 1
+    sizes[0] += 1024 - sizes.sum()
+    base = np.repeat(np.arange(128), sizes)
+    x = rng.integers(0, 1024, size=n)
+    epochs = [0, 1, 2, *range(3, 3 + post)]
+    acts = [_word_rows(rng.permutation(base)[x], 7) for _ in epochs]
+    return _planted(acts, x & 1, [1.0, 0.3] + [0.1] * (len(epochs) - 2), epochs)
+
+
+def test_no_compression_is_called_late_at_about_the_nominal_rate():
+    # the peak is the largest of 20 estimates of one value, so the fixed-peak test (the
+    # rule before) called 36 % of such layers late; the selection-aware test ~ alpha
+    # (docs/validation/compression.md: 400 trials each way). 60 trials: at a true rate of
+    # 0.075, 10 or more calls has probability 0.03; at 0.36, fewer than 10 about 1e-4.
+    late = []
+    for seed in range(60):
+        rec = _null_layer(seed)
+        plane = infoplane.information_plane(rec, "plugin", mode="empirical")
+        found = compression.detect_compression(plane, rec, n_boot=100, rng=seed).iloc[0]
+        assert found["assessable"]
+        late.append(bool(found["late"]))
+    assert sum(late) < 10
+
+
+def test_selection_aware_test_by_hand():
+    # epochs (peak candidate a, candidate b, end); sample drops 1.0, 0.4, 0
+    sample = np.array([1.0, 0.4, 0.0])
+    reps = np.array([[1.5, 0.4, 0.0],   # centred: 0.5, 0.0 -> max 0.5
+                     [0.0, 1.6, 0.0],   # -1.0, 1.2 -> 1.2
+                     [1.0, 0.4, 0.0],   # 0, 0 -> 0
+                     [2.1, 0.0, 0.0]])  # 1.1, -0.4 -> 1.1
+    p, below, above = compression.selection_aware_test(sample, reps, 0, 0.5)
+    assert p == pytest.approx((1 + 2) / (1 + 4))  # 1.2 and 1.1 reach the largest drop
+    assert below == pytest.approx(np.quantile([0.5, 1.2, 0.0, 1.1], 0.75))
+    assert above == pytest.approx(np.quantile([0.5, -1.0, 0.0, 1.1], 0.25))
+    # with one candidate besides the end it is the basic bootstrap test of that drop
+    p1, _, _ = compression.selection_aware_test(sample[[0, 2]], reps[:, [0, 2]], 0, 0.05)
+    assert p1 == pytest.approx((1 + 1) / 5)  # centred 0.5, -1.0, 0, 1.1: only 1.1 >= 1
+
+
+def test_paired_drops_share_rows_with_paired_drop():
+    rng = np.random.default_rng(3)
+    a, b, end = (rng.integers(0, 9, 300) for _ in range(3))
+    many = compression.paired_drops([a, b], end, "plugin", 25, 7)
+    assert many.shape == (25, 2)
+    np.testing.assert_array_equal(many[:, 0], compression.paired_drop(a, end, "plugin", 25, 7))
+    np.testing.assert_array_equal(many[:, 1], compression.paired_drop(b, end, "plugin", 25, 7))
