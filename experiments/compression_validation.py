@@ -55,17 +55,27 @@ def _entropy_of_sizes(sizes: np.ndarray) -> float:
 
 
 def _split_largest(labels: np.ndarray, sizes: np.ndarray, delta: float) -> np.ndarray:
-    """The map with part of its largest state moved to a new state: I(X;T) + delta."""
-    p0 = sizes[0] / sizes.sum()
-    lo, hi = 0.0, 0.5  # binary entropy h(f) = delta / p0, bisection on f
-    for _ in range(60):
-        f = (lo + hi) / 2
-        h = -(f * np.log2(f) + (1 - f) * np.log2(1 - f))
-        lo, hi = (f, hi) if h < delta / p0 else (lo, f)
-    members = np.flatnonzero(labels == 0)
-    moved = members[:round(f * members.size)]
+    """The map with parts of its largest states moved to new states: I(X;T) + delta.
+
+    Splitting a fraction f off a state of probability p adds p·h(f) bits (h the binary
+    entropy, at most p at f = 1/2); states are split in order of size until delta is
+    reached.
+    """
     out = labels.copy()
-    out[moved] = sizes.size  # a state no other input uses
+    left = delta
+    for state in np.argsort(-sizes, kind="stable"):
+        if left <= 1e-12:
+            break
+        p = sizes[state] / sizes.sum()
+        target = min(left, p)
+        lo, hi = 0.0, 0.5  # h(f) = target / p by bisection
+        for _ in range(60):
+            f = (lo + hi) / 2
+            h = -(f * np.log2(f) + (1 - f) * np.log2(1 - f))
+            lo, hi = (f, hi) if h < target / p else (lo, f)
+        members = np.flatnonzero(labels == state)
+        out[members[:round(f * members.size)]] = sizes.size + state  # a new state
+        left -= target
     return out
 
 
@@ -142,7 +152,7 @@ def main() -> None:
         for motion in ("independent", "slow"):
             for post in (5, 20, 60):
                 tasks += [(s, motion, post, 0.0, mode) for s in range(n_mode)]
-        for delta in (0.02, 0.05, 0.1):
+        for delta in (0.05, 0.1, 0.2, 0.4):
             tasks += [(10_000 + s, "independent", 20, delta, mode) for s in range(n_mode // 2)]
     with ProcessPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(_trial, tasks, chunksize=8))

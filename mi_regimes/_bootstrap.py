@@ -27,7 +27,7 @@ import numpy as np
 from ._parallel import N_CHUNKS, run_chunks
 from ._profile import profile_of
 
-__all__ = ["TABLE_SIZE", "nlogn_table", "plugin_nats", "multinomial_replicates",
+__all__ = ["TABLE_SIZE", "nlogn", "nlogn_table", "plugin_nats", "multinomial_replicates",
            "poisson_replicates"]
 
 TABLE_SIZE = 1024
@@ -83,7 +83,7 @@ def plugin_nats(counts: np.ndarray, table: np.ndarray | None = None) -> float:
     k = counts.shape[0]
     if k < _NUMPY_COUNTS:
         values, mult = profile_of(counts)
-        return plugin_of(int(np.sum(values * mult)), float(np.sum(mult * _nlogn(values))))
+        return plugin_of(int(np.sum(values * mult)), float(np.sum(mult * nlogn(values))))
     step = (k + N_CHUNKS - 1) // N_CHUNKS
     parts = run_chunks(lambda c: sum_nlogn(counts, table, min(k, c * step),
                                            min(k, (c + 1) * step)))
@@ -95,7 +95,7 @@ def plugin_nats(counts: np.ndarray, table: np.ndarray | None = None) -> float:
     return plugin_of(total, s)
 
 
-def _nlogn(x: np.ndarray) -> np.ndarray:
+def nlogn(x: np.ndarray) -> np.ndarray:
     """n·ln n elementwise for non-negative integer arrays."""
     small = x < TABLE_SIZE
     out = _TABLE[np.where(small, x, 0)]

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._bootstrap import nlogn
 from ._random import as_generator
 from ._validation import check_fraction, check_int
 from .estimators import value_of_valid_counts
@@ -79,14 +80,45 @@ def paired_drops(codes_by_epoch: list[np.ndarray], codes_end: np.ndarray, estima
     Returns an ``(n_boot, len(codes_by_epoch))`` array.
     """
     rng = as_generator(rng)
+    epochs = _EpochCodes([*codes_by_epoch, codes_end])
     n = codes_end.size
     out = np.empty((n_boot, len(codes_by_epoch)))
     for b in range(n_boot):
-        rows = rng.integers(0, n, size=n)
-        end = _entropy_of_codes(codes_end[rows], estimator)
-        for t, codes in enumerate(codes_by_epoch):
-            out[b, t] = _entropy_of_codes(codes[rows], estimator) - end
+        h = epochs.entropies(rng.integers(0, n, size=n), estimator)
+        out[b] = h[:-1] - h[-1]
     return out
+
+
+class _EpochCodes:
+    """Several epochs' codes of one layer, counted together on any choice of rows.
+
+    Epoch t's codes are shifted past the earlier epochs' so one ``bincount`` counts every
+    epoch; the plug-in and Miller–Madow values then come from per-epoch sums of n·ln n
+    (a tenth of the time of one estimate per epoch, which a study asks for ~10^5 times
+    per model). Other estimators are called epoch by epoch.
+    """
+
+    def __init__(self, codes: list[np.ndarray]) -> None:
+        sizes = np.array([int(c.max()) + 1 for c in codes])
+        self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        # rows by epochs: drawing rows gathers contiguous rows (a transposed gather and
+        # its copy took twice as long)
+        self.shifted = np.ascontiguousarray(np.stack(codes, axis=1) + self.starts)
+        self.bins = int(sizes.sum())
+
+    def entropies(self, rows: np.ndarray | None, estimator: str) -> np.ndarray:
+        """Each epoch's entropy estimate (bits) on ``rows`` (None: every row once)."""
+        chosen = self.shifted if rows is None else self.shifted[rows]
+        counts = np.bincount(chosen.ravel(), minlength=self.bins)
+        if estimator not in ("plugin", "miller_madow"):
+            return np.array([value_of_valid_counts(part[part > 0], estimator)
+                             for part in np.split(counts, self.starts[1:])])
+        n = chosen.shape[0]
+        s = np.add.reduceat(nlogn(counts), self.starts)
+        nats = np.maximum(0.0, np.log(n) - s / n)
+        if estimator == "miller_madow":
+            nats += (np.add.reduceat(counts > 0, self.starts) - 1) / (2.0 * n)
+        return nats / np.log(2)
 
 
 def paired_drop(codes_peak: np.ndarray, codes_end: np.ndarray, estimator: str,
@@ -97,11 +129,6 @@ def paired_drop(codes_peak: np.ndarray, codes_end: np.ndarray, estimator: str,
     one-epoch case of :func:`paired_drops` (same rows for the same ``rng``).
     """
     return paired_drops([codes_peak], codes_end, estimator, n_boot, rng)[:, 0]
-
-
-def _entropy_of_codes(codes: np.ndarray, estimator: str) -> float:
-    counts = np.bincount(codes)
-    return value_of_valid_counts(counts[counts > 0], estimator)
 
 
 def selection_aware_test(sample_drops: np.ndarray, replicate_drops: np.ndarray,
@@ -194,11 +221,12 @@ def detect_compression(plane, recording, *, n_boot: int = 200, alpha: float = 0.
             codes = [layer_codes(recording.sets[split].snapshots[index[e]][layer - 1])[0]
                      for e in epochs]
             end_codes = codes[epochs.index(int(end["epoch"]))]
+            # the end stays among the candidates (its drop is 0): a peak at the end is
+            # then no drop, and the maximum is never below 0
             replicates = paired_drops(codes, end_codes, replicate_estimator, n_boot,
                                       generator_for_key(rng, f"compression|{split}|{layer}"))
-            end_value = _entropy_of_codes(end_codes, replicate_estimator)
-            sample = np.array([_entropy_of_codes(c, replicate_estimator) - end_value
-                               for c in codes])
+            h = _EpochCodes([*codes, end_codes]).entropies(None, replicate_estimator)
+            sample = h[:-1] - h[-1]
             p_value, below, above = selection_aware_test(
                 sample, replicates, epochs.index(int(peak["epoch"])), alpha)
             drop = float(peak["i_xt"] - end["i_xt"])  # the plane's estimator's drop
