@@ -172,7 +172,7 @@ def main() -> None:
         "",
         "## No compression (every epoch after fitting has the same I(X;T)): false late calls",
         "",
-        "Target: at most alpha = 0.05.",
+        "Nominal rate: alpha = 0.05 (a valid test stays near it).",
         "",
     ]
     null = judged[judged["delta"] == 0]

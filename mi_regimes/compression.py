@@ -23,10 +23,10 @@ For each layer of a plane (:func:`mi_regimes.infoplane.information_plane`):
 
    Why the maximum: the peak is the largest of many estimates, so even where every epoch
    after fitting has the same I(X;T) its estimate sits above the end's. Testing the peak's
-   drop as if its epoch had been fixed in advance called late compression in 36 % of such
-   null layers at alpha = 0.05 (128 Zipf-weighted states, N = 2000, 20 epochs; 24 % when
-   the layer changes slowly); the maximum brings that to the nominal rate
-   (tests/test_infoplane.py, docs/infoplane.md).
+   drop as if its epoch had been fixed in advance called late compression in 35 % of such
+   null layers at alpha = 0.05 (128 Zipf-weighted states, N = 2000, 20 epochs; 22 % when
+   the layer changes slowly, 50 % with 60 epochs); the maximum brings that to 2-8 %
+   (docs/validation/compression.md, tests/test_infoplane.py).
 
 Replicates use the plane's estimator when it is cheap on counts (plug-in, Miller–Madow,
 jackknife, Chao–Shen, Grassberger) and Miller–Madow otherwise (bootstrap, NSB): with both

@@ -137,7 +137,9 @@ def write_report(folder, out: str | None = None, *, mode: str = "population",
             f"({len(s['failed'])} failed; {seconds / 3600:.2f} CPU-hours of runs). Planes in "
             f"{mode} mode with the {estimator} estimator; a layer is judged only where its "
             "peak and its last epoch are trustworthy (docs/infoplane.md), and late "
-            "compression is a significant paired drop after the fitting phase.\n"]
+            "compression is a significant drop from the peak after the fitting phase (a "
+            "paired bootstrap that allows for the peak being the largest of many "
+            "estimates).\n"]
     if "models" in s:
         sens = s["sensitivity"]
         text += [
