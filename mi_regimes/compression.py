@@ -93,9 +93,11 @@ class _EpochCodes:
     """Several epochs' codes of one layer, counted together on any choice of rows.
 
     Epoch t's codes are shifted past the earlier epochs' so one ``bincount`` counts every
-    epoch; the plug-in and Miller–Madow values then come from per-epoch sums of n·ln n
-    (a tenth of the time of one estimate per epoch, which a study asks for ~10^5 times
-    per model). Other estimators are called epoch by epoch.
+    epoch; the plug-in and Miller–Madow values then come from per-epoch sums of n·ln n.
+    A study model asks for ~10^5 estimates (epochs × replicates × layers × planes): one
+    call per estimate made the test 16 s of a 43 s tishby12 run, counting together 4.8 s,
+    and gathering rows (not columns) then cut one plane's test from 0.87 to 0.22 s.
+    Other estimators are called epoch by epoch.
     """
 
     def __init__(self, codes: list[np.ndarray]) -> None:
@@ -225,6 +227,7 @@ def detect_compression(plane, recording, *, n_boot: int = 200, alpha: float = 0.
             # then no drop, and the maximum is never below 0
             replicates = paired_drops(codes, end_codes, replicate_estimator, n_boot,
                                       generator_for_key(rng, f"compression|{split}|{layer}"))
+            # on the sample itself, counted as the replicates are (the end twice, as there)
             h = _EpochCodes([*codes, end_codes]).entropies(None, replicate_estimator)
             sample = h[:-1] - h[-1]
             p_value, below, above = selection_aware_test(
