@@ -241,3 +241,24 @@ def test_paired_drops_share_rows_with_paired_drop():
     assert many.shape == (25, 2)
     np.testing.assert_array_equal(many[:, 0], compression.paired_drop(a, end, "plugin", 25, 7))
     np.testing.assert_array_equal(many[:, 1], compression.paired_drop(b, end, "plugin", 25, 7))
+
+
+def test_a_drop_inside_the_guaranteed_intervals_is_not_late():
+    # the planted 3-bit drop of test_planted_real_late_drop_is_found, with the peak's
+    # guaranteed interval made to overlap the end's: the bootstrap still finds the drop
+    # (p < 0.05) but the estimator's bias could have made it, so it is not late
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 64, size=20_000)
+    epochs = [0, 1, 2, 5, 10, 20, 40, 80]
+    keep = {0: 2, 1: 4, 2: 5, 5: 6, 10: 6, 20: 5, 40: 4, 80: 3}
+    rec = _planted([_word_rows(x & ((1 << keep[e]) - 1), 6) for e in epochs], x & 1,
+                   [1.0, 0.5, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1], epochs)
+    plane = infoplane.information_plane(rec, "plugin")
+    found = compression.detect_compression(plane, rec, n_boot=100, rng=0).iloc[0]
+    assert found["late"]
+    end_high = plane.loc[plane["epoch"] == 80, "i_xt_high"].item()
+    plane.loc[plane["epoch"].isin([5, 10]), "i_xt_low"] = end_high - 0.01
+    found = compression.detect_compression(plane, rec, n_boot=100, rng=0).iloc[0]
+    assert found["assessable"] and not found["late"] and found["p_value"] < 0.05
+    assert "guaranteed intervals" in found["reason"]
+    assert found["drop_bits"] == pytest.approx(3.0, abs=0.05)
