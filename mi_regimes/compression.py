@@ -28,14 +28,15 @@ For each layer of a plane (:func:`mi_regimes.infoplane.information_plane`):
    the empirical distribution, which has no unseen states, so it cannot see a drop that
    is the estimator's bias changing: an end with ~190 more rare states than the other
    epochs and the *same* entropy (its estimate then falls by ~0.1 bits) was called late
-   in 20 % of layers by the bootstrap alone.
+   in up to 12 % of layers by the bootstrap alone, in none with this step (66 layers
+   per case; docs/validation/compression.md).
 
    Why the maximum: the peak is the largest of many estimates, so even where every epoch
    after fitting has the same I(X;T) its estimate sits above the end's. Testing the peak's
    drop as if its epoch had been fixed in advance called late compression in 35 % of such
    null layers at alpha = 0.05 (128 Zipf-weighted states, N = 2000, 20 epochs; 22 % when
-   the layer changes slowly, 50 % with 60 epochs); the maximum brings that to 2-8 %
-   (docs/validation/compression.md, tests/test_infoplane.py).
+   the layer changes slowly, 50 % with 60 epochs); the maximum brings that to 1.5-12 %
+   over 18 such cases (docs/validation/compression.md, tests/test_infoplane.py).
 
 Replicates use the plane's estimator when it is cheap on counts (plug-in, Miller–Madow,
 jackknife, Chao–Shen, Grassberger) and Miller–Madow otherwise (bootstrap, NSB): with both
