@@ -5,11 +5,10 @@ Only what the compression detector judged is used: a layer counts as compressing
 ``late`` is True (trustworthy peak and end, a significant paired drop from the peak after
 the fitting phase, the choice of the peak allowed for, and beyond the estimates'
 guaranteed intervals), as not compressing when ``late`` is False, and not at all when it
-was not
-assessable. Shares come with Wilson 95 % intervals. Associations are over *runs* (a
-model is one observation: its largest late drop, 0 if none, against its generalisation),
-with bootstrap intervals that resample whole runs, permutation p-values, Holm's correction
-across groups, and a stratified regression with width as a covariate.
+was not assessable. Shares come with Wilson 95 % intervals. Associations are over *runs*
+(a model is one observation: its largest late drop, 0 if none, against its
+generalisation), with bootstrap intervals that resample whole runs, permutation p-values,
+Holm's correction across groups, and a stratified regression with width as a covariate.
 """
 
 from __future__ import annotations
