@@ -139,7 +139,7 @@ def write_report(folder, out: str | None = None, *, mode: str = "population",
             "peak and its last epoch are trustworthy (docs/infoplane.md), and late "
             "compression is a significant drop from the peak after the fitting phase (a "
             "paired bootstrap that allows for the peak being the largest of many "
-            "estimates).\n"]
+            "estimates) with the peak's guaranteed interval above the end's.\n"]
     if "models" in s:
         sens = s["sensitivity"]
         text += [
