@@ -18,9 +18,14 @@ For each layer of a plane (:func:`mi_regimes.infoplane.information_plane`):
    statistic is max_t D_t (the peak's drop) and its null distribution that of
    max_t (D*_t − D_t); the p-value is (1 + #{max_t (D*_t − D_t) >= max_t D_t}) / (1 + B)
    (one-sided). The interval is [D − q_{1−α/2} of that maximum, D − q_{α/2} of the peak's
-   D* − D] (basic bootstrap, its low end widened for the choice of the peak). Late
-   compression: drop > ``min_drop`` bits and p < ``alpha``.
+   D* − D] (basic bootstrap, its low end widened for the choice of the peak).
 
+   Why the maximum: the peak is the largest of many estimates, so even where every epoch
+   after fitting has the same I(X;T) its estimate sits above the end's. Testing the peak's
+   drop as if its epoch had been fixed in advance called late compression in 35 % of such
+   null layers at alpha = 0.05 (128 Zipf-weighted states, N = 2000, 20 epochs; 22 % when
+   the layer changes slowly, 50 % with 60 epochs); the maximum brings that to 1.5-12 %
+   over 18 such cases (docs/validation/compression.md, tests/test_infoplane.py).
 5. **Beyond what the estimator's bias can make**: the peak's guaranteed interval must
    lie above the end's (``i_xt_low`` at the peak > ``i_xt_high`` at the end: the
    verdicts' [L, U] in population mode, which hold for any source on 2^D states; the
@@ -31,12 +36,7 @@ For each layer of a plane (:func:`mi_regimes.infoplane.information_plane`):
    in up to 12 % of layers by the bootstrap alone, in none with this step (66 layers
    per case; docs/validation/compression.md).
 
-   Why the maximum: the peak is the largest of many estimates, so even where every epoch
-   after fitting has the same I(X;T) its estimate sits above the end's. Testing the peak's
-   drop as if its epoch had been fixed in advance called late compression in 35 % of such
-   null layers at alpha = 0.05 (128 Zipf-weighted states, N = 2000, 20 epochs; 22 % when
-   the layer changes slowly, 50 % with 60 epochs); the maximum brings that to 1.5-12 %
-   over 18 such cases (docs/validation/compression.md, tests/test_infoplane.py).
+Late compression: drop > ``min_drop`` bits, p < ``alpha``, and step 5.
 
 Replicates use the plane's estimator when it is cheap on counts (plug-in, Miller–Madow,
 jackknife, Chao–Shen, Grassberger) and Miller–Madow otherwise (bootstrap, NSB): with both
