@@ -188,3 +188,10 @@ def test_nsb_without_coincidences_on_astronomical_alphabets_is_finite(bits):
         est = E.estimate_counts([1] * 1438, "nsb", alphabet_size=2**bits)
     assert math.log2(1438) < est.value < bits
     assert math.isfinite(est.stderr) and est.stderr > 0
+
+
+def test_value_of_valid_counts_is_estimate_counts_without_the_checks():
+    counts = np.bincount(np.random.default_rng(4).integers(0, 300, 700))
+    counts = counts[counts > 0].astype(np.int64)
+    for name in ("plugin", "miller_madow", "jackknife", "chao_shen", "grassberger"):
+        assert E.value_of_valid_counts(counts, name) == E.estimate_counts(counts, name).value
