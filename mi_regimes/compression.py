@@ -89,13 +89,17 @@ def paired_drops(codes_by_epoch: list[np.ndarray], codes_end: np.ndarray, estima
     draws one set of rows and uses it at every epoch and at the end (a paired bootstrap).
     Returns an ``(n_boot, len(codes_by_epoch))`` array.
     """
-    rng = as_generator(rng)
     epochs = _EpochCodes([*codes_by_epoch, codes_end])
-    n = codes_end.size
-    out = np.empty((n_boot, len(codes_by_epoch)))
+    return _replicate_drops(epochs, estimator, n_boot, rng)[:, :-1]
+
+
+def _replicate_drops(epochs: _EpochCodes, estimator: str, n_boot: int, rng) -> np.ndarray:
+    """``(n_boot, epochs)`` paired-bootstrap drops to the last epoch (its column is 0)."""
+    rng = as_generator(rng)
+    n = epochs.shifted.shape[0]
+    out = np.empty((n_boot, epochs.starts.size))
     for b in range(n_boot):
-        h = epochs.entropies(rng.integers(0, n, size=n), estimator)
-        out[b] = h[:-1] - h[-1]
+        out[b] = epochs.drops(rng.integers(0, n, size=n), estimator)
     return out
 
 
@@ -132,6 +136,11 @@ class _EpochCodes:
         if estimator == "miller_madow":
             nats += (np.add.reduceat(counts > 0, self.starts) - 1) / (2.0 * n)
         return nats / np.log(2)
+
+    def drops(self, rows: np.ndarray | None, estimator: str) -> np.ndarray:
+        """Each epoch's entropy minus the last epoch's (bits) on ``rows``."""
+        h = self.entropies(rows, estimator)
+        return h - h[-1]
 
 
 def paired_drop(codes_peak: np.ndarray, codes_end: np.ndarray, estimator: str,
@@ -233,14 +242,12 @@ def detect_compression(plane, recording, *, n_boot: int = 200, alpha: float = 0.
             epochs = [int(e) for e in after["epoch"]]
             codes = [layer_codes(recording.sets[split].snapshots[index[e]][layer - 1])[0]
                      for e in epochs]
-            end_codes = codes[epochs.index(int(end["epoch"]))]
-            # the end stays among the candidates (its drop is 0): a peak at the end is
+            # the end is the last of the candidates (its drop is 0): a peak at the end is
             # then no drop, and the maximum is never below 0
-            replicates = paired_drops(codes, end_codes, replicate_estimator, n_boot,
-                                      generator_for_key(rng, f"compression|{split}|{layer}"))
-            # on the sample itself, counted as the replicates are (the end twice, as there)
-            h = _EpochCodes([*codes, end_codes]).entropies(None, replicate_estimator)
-            sample = h[:-1] - h[-1]
+            counted = _EpochCodes(codes)
+            replicates = _replicate_drops(counted, replicate_estimator, n_boot,
+                                          generator_for_key(rng, f"compression|{split}|{layer}"))
+            sample = counted.drops(None, replicate_estimator)
             p_value, below, above = selection_aware_test(
                 sample, replicates, epochs.index(int(peak["epoch"])), alpha)
             drop = float(peak["i_xt"] - end["i_xt"])  # the plane's estimator's drop
