@@ -33,17 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in _COMMANDS:
         importlib.import_module(f".{name}", __name__).add_parser(sub, fmt)
-    _tag_innermost(parser)
     return parser
-
-
-def _tag_innermost(parser: argparse.ArgumentParser) -> None:
-    """Each command's parser records itself, so an unknown option is reported (with
-    suggestions) by the command it was given to, not by the top-level parser."""
-    for action in parser._subparsers._group_actions if parser._subparsers else ():
-        for command in action.choices.values():
-            command.set_defaults(_parser=command)
-            _tag_innermost(command)
 
 
 def main(argv: list[str] | None = None) -> int:

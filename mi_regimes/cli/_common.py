@@ -25,6 +25,9 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        # a command's defaults override its parent's, so after parsing this names the
+        # innermost command: an unknown option is reported (with suggestions) by it
+        self.set_defaults(_parser=self)
 
     def error(self, message: str):
         if message.startswith("unrecognized arguments:"):
