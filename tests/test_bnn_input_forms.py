@@ -127,6 +127,61 @@ def test_bad_batch_labels_raise_and_change_nothing(labels, err, match):
     np.testing.assert_array_equal(model.flat_statistics(), stats)
 
 
+def test_adam_built_on_the_model_steps_like_the_flat_buffer_form():
+    a, b = (BinaryMLP([12, 10, 7], n_classes=2, rng=0) for _ in range(2))
+    opt_a = Adam(a, 1e-2, weight_decay=1e-3)
+    opt_b = Adam(b.params, 1e-2, weight_decay=1e-3, flat=b.flat_parameters())
+    assert opt_a._flat is not None  # the one-call path
+    for _ in range(3):
+        assert train_step(a, X[:64], Y[:64], opt_a) == train_step(b, X[:64], Y[:64], opt_b)
+    np.testing.assert_array_equal(a.flat_parameters()[0], b.flat_parameters()[0])
+
+
+def test_adam_of_another_model_is_refused_and_changes_nothing():
+    # the update kernel does not bounds-check: stepping a wider model with moments sized
+    # for a narrower one wrote past them and corrupted the heap
+    small = BinaryMLP([12, 10, 10], n_classes=2, rng=0)
+    wide = BinaryMLP([12, 300, 300], n_classes=2, rng=0)
+    for opt in (Adam(small.params, 1e-2), Adam(small, 1e-2)):
+        params = wide.flat_parameters()[0].copy()
+        with pytest.raises(ValueError, match="params: 'W1' has 3600 entries .* built for 120"):
+            train_step(wide, X[:64], Y[:64], opt)
+        np.testing.assert_array_equal(wide.flat_parameters()[0], params)
+        assert opt.t == 0
+    other = BinaryMLP([12, 10, 10, 5], n_classes=2, rng=0)
+    with pytest.raises(ValueError, match="params: no parameter 'W3'"):
+        Adam(small.params, 1e-2).step(other.params, other.new_gradients())
+
+
+@pytest.mark.parametrize("kwargs, err, match", [
+    ({"lr": -1.0}, ValueError, r"lr: must be a finite number in \(0, inf\)"),
+    ({"lr": float("nan")}, ValueError, "lr: must be a finite number"),
+    ({"lr": "0.1"}, TypeError, "lr: expected a number"),
+    ({"lr": 0.1, "weight_decay": -1e-3}, ValueError, "weight_decay: must be"),
+    ({"lr": 0.1, "betas": (0.9, 1.0)}, ValueError, r"betas\[1\]: must be"),
+    ({"lr": 0.1, "betas": 0.9}, TypeError, "betas: expected two numbers"),
+    ({"lr": 0.1, "eps": 0.0}, ValueError, "eps: must be"),
+])
+def test_adam_options_are_checked(kwargs, err, match):
+    with pytest.raises(err, match=match):
+        Adam(BinaryMLP([12, 10], n_classes=2, rng=0), **kwargs)
+
+
+@pytest.mark.parametrize("params, match", [
+    ([np.zeros(3, np.float32)], "params: expected a BinaryMLP or a dict"),
+    ({"W1": np.zeros(3)}, "params: 'W1' must be a writable C-contiguous float32 array"),
+    ({"W1": np.zeros((4, 4), np.float32).T}, "C-contiguous=False"),
+    ({"W1": np.zeros(3, np.float32).tolist()}, "got list"),
+])
+def test_adam_parameters_must_be_updatable_in_place(params, match):
+    with pytest.raises(TypeError, match=match):
+        Adam(params, 0.1)
+    ro = np.zeros(3, np.float32)
+    ro.setflags(write=False)
+    with pytest.raises(TypeError, match="writeable=False"):
+        Adam({"W1": ro}, 0.1)
+
+
 def test_evaluate_refuses_fractional_labels_instead_of_truncating(trained):
     with pytest.raises(ValueError, match="y: float labels must be whole numbers"):
         trained.evaluate(X, Y + 0.5)

@@ -13,8 +13,8 @@ import operator
 
 import numpy as np
 
-from .._validation import check_choice
-from .model import Gradients, _is_latent
+from .._validation import check_choice, check_float
+from .model import BinaryMLP, Gradients, _is_latent
 from .ops import adam_update, adam_update_flat
 
 __all__ = ["Adam", "SCHEDULES", "learning_rate"]
@@ -31,8 +31,9 @@ class Adam:
 
     Parameters
     ----------
-    params : dict of numpy.ndarray
-        The parameters to update (float32).
+    params : BinaryMLP or dict of numpy.ndarray
+        The parameters to update: a model (its ``params``, updated in one kernel call
+        through its flat buffer) or a dict of writable C-contiguous float32 arrays.
     lr : float
         Learning rate.
     weight_decay : float
@@ -44,13 +45,30 @@ class Adam:
     flat : tuple, optional
         ``(buffer, n_latent)`` from :meth:`BinaryMLP.flat_parameters`: then a step with
         :class:`~mi_regimes.bnn.model.Gradients` updates everything in one kernel call.
+        Taken from the model when ``params`` is one.
+
+    Raises
+    ------
+    TypeError, ValueError
+        When an option is out of range or a parameter is not a writable C-contiguous
+        float32 array (the update is written in place through a flat view).
     """
 
-    def __init__(self, params: dict[str, np.ndarray], lr: float, weight_decay: float = 0.0,
-                 betas=(0.9, 0.999), eps: float = 1e-8,
+    def __init__(self, params: BinaryMLP | dict[str, np.ndarray], lr: float,
+                 weight_decay: float = 0.0, betas=(0.9, 0.999), eps: float = 1e-8,
                  flat: tuple[np.ndarray, int] | None = None):
-        self.lr, self.weight_decay = lr, weight_decay
-        self.b1, self.b2, self.eps = betas[0], betas[1], eps
+        if isinstance(params, BinaryMLP):
+            params, flat = params.params, (params.flat_parameters() if flat is None else flat)
+        self.lr = check_float("lr", lr, 0.0, low_open=True)
+        self.weight_decay = check_float("weight_decay", weight_decay, 0.0)
+        betas = tuple(betas) if isinstance(betas, list | tuple) else betas
+        if not isinstance(betas, tuple) or len(betas) != 2:
+            raise TypeError(f"betas: expected two numbers (b1, b2) such as (0.9, 0.999), got "
+                            f"{betas!r}")
+        self.b1 = check_float("betas[0]", betas[0], 0.0, 1.0, high_open=True)
+        self.b2 = check_float("betas[1]", betas[1], 0.0, 1.0, high_open=True)
+        self.eps = check_float("eps", eps, 0.0, low_open=True)
+        _check_params(params)
         self.t = 0
         self._flat = flat
         self._flat_m = self._flat_v = None
@@ -79,16 +97,19 @@ class Adam:
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """Update ``params`` in place from ``grads``."""
+        one_call = self._one_call(params, grads)
+        # checked before anything moves: a refused step changes nothing, not even t
+        checked = [] if one_call else [(k, self._checked_pair(params, k, g), g)
+                                       for k, g in grads.items()]
         self.t += 1
         c1 = 1 - self.b1**self.t
         c2 = 1 - self.b2**self.t
-        if self._one_call(params, grads):
+        if one_call:
             buffer, n_latent = self._flat
             adam_update_flat(buffer, grads.flat, self._flat_m, self._flat_v, n_latent,
                              self.lr, self.b1, self.b2, self.eps, c1, c2, self.weight_decay)
             return
-        for k, g in grads.items():
-            p = params[k]
+        for k, p, g in checked:
             cached = self._flat_cache.get(k)
             if cached is None or cached[0] is not p:  # the caller may replace an array
                 cached = self._flat_cache[k] = (p, p.reshape(-1))
@@ -96,6 +117,41 @@ class Adam:
             adam_update(cached[1], np.ascontiguousarray(g, dtype=np.float32).reshape(-1),
                         self.m[k], self.v[k], self.lr, self.b1, self.b2, self.eps, c1, c2,
                         self.weight_decay if latent else 0.0, latent)
+
+    def _checked_pair(self, params, k: str, g) -> np.ndarray:
+        """``params[k]``, after checking it and ``g`` match this optimiser's moments.
+
+        The update kernel indexes the moments by the parameter's size without bounds
+        checks, so a parameter dict of another shape must be refused here.
+        """
+        if k not in self.m or not isinstance(params, dict) or k not in params:
+            raise ValueError(f"params: no parameter {k!r} in both this optimiser and the "
+                             f"model; build the optimiser on the model it steps, "
+                             f"Adam(model, lr)")
+        p = params[k]
+        _check_params({k: p})
+        size = self.m[k].size
+        if p.size != size or np.size(g) != size:
+            raise ValueError(f"params: {k!r} has {p.size} entries and its gradient "
+                             f"{np.size(g)}, but this optimiser was built for {size}; build "
+                             f"the optimiser on the model it steps, Adam(model, lr)")
+        return p
+
+
+def _check_params(params) -> None:
+    """Every entry a writable C-contiguous float32 array (updated through a flat view)."""
+    if not isinstance(params, dict):
+        raise TypeError(f"params: expected a BinaryMLP or a dict of float32 arrays (such as "
+                        f"model.params), got {type(params).__name__}")
+    for k, p in params.items():
+        if not (isinstance(p, np.ndarray) and p.dtype == np.float32
+                and p.flags.c_contiguous and p.flags.writeable):
+            what = (f"{type(p).__name__}" if not isinstance(p, np.ndarray) else
+                    f"{p.dtype} array, C-contiguous={p.flags.c_contiguous}, "
+                    f"writeable={p.flags.writeable}")
+            raise TypeError(f"params: {k!r} must be a writable C-contiguous float32 array "
+                            f"(updated in place), got {what}; use "
+                            f"np.ascontiguousarray(p, dtype=np.float32) and keep that array")
 
 
 def learning_rate(schedule: str, lr: float, epoch: int, epochs: int) -> float:

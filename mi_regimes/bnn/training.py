@@ -42,7 +42,7 @@ def train_step(model: BinaryMLP, xb, yb, optimizer: Adam, *, rng=None,
     yb : array_like
         ``B`` integer labels in ``0 .. n_classes - 1``.
     optimizer : Adam
-        Built on ``model.params`` (e.g. ``Adam(model.params, lr,
+        Built on the model (``Adam(model, lr)``, or ``Adam(model.params, lr,
         flat=model.flat_parameters())``).
     rng : numpy.random.Generator, optional
         Dropout randomness (needed when the model has dropout).
@@ -61,7 +61,7 @@ def train_step(model: BinaryMLP, xb, yb, optimizer: Adam, *, rng=None,
     >>> import numpy as np
     >>> from mi_regimes.bnn import Adam, BinaryMLP, train_step
     >>> model = BinaryMLP([4, 8], n_classes=2, rng=0)
-    >>> opt = Adam(model.params, lr=0.01, flat=model.flat_parameters())
+    >>> opt = Adam(model, lr=0.01)
     >>> x = np.random.default_rng(0).random((16, 4)); y = (x[:, 0] > 0.5).astype(int)
     >>> loss = train_step(model, x, y, opt)
     >>> 0 < loss < 2
@@ -70,7 +70,7 @@ def train_step(model: BinaryMLP, xb, yb, optimizer: Adam, *, rng=None,
     if validate:
         if not callable(getattr(optimizer, "step", None)):
             raise TypeError(f"optimizer: expected an optimizer with a step() method, e.g. "
-                            f"Adam(model.params, lr, flat=model.flat_parameters()); got "
+                            f"Adam(model, lr); got "
                             f"{type(optimizer).__name__}")
         xb = model.check_inputs(xb)
         if xb.shape[0] < 2:
@@ -208,7 +208,7 @@ def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
     x_test = model.check_inputs(data.x_test)
     n = x_fit.shape[0]
     batch_size = min(int(batch_size), n)
-    opt = Adam(model.params, lr, weight_decay, flat=model.flat_parameters())
+    opt = Adam(model, lr, weight_decay)
     grads = model.new_gradients()  # one buffer, overwritten by every step
     history = History()
     recorder = _RunRecorder(record, epochs, model, data, x_fit, y_clean, y_fit, x_test, {
