@@ -56,7 +56,9 @@ def to_array(x, name: str) -> np.ndarray:
         raise ValueError(f"{name}: expected a 2-D (samples, bits) array or 1-D symbols, got "
                          f"{arr.ndim}-D shape {arr.shape}; reshape to (N, D)")
     if arr.size == 0:
-        raise ValueError(f"{name}: empty array of shape {arr.shape}; pass at least one sample")
+        what = ("at least one bit per row" if arr.ndim == 2 and arr.shape[0]
+                else "at least one sample")
+        raise ValueError(f"{name}: empty array of shape {arr.shape}; pass {what}")
     kind = arr.dtype.kind
     if kind == "O":
         return _from_objects(arr, name)

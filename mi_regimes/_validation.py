@@ -2,7 +2,8 @@
 
 Each check names the argument, says what was wrong and how to fix it, and returns the
 value converted to a plain Python type. Nothing here looks at samples (that is
-:mod:`mi_regimes.bits`); these are the scalar options around them.
+:mod:`mi_regimes.bits`); these are the scalar options around them, and count vectors
+(which both counting and the estimators take).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import math
 import numbers
 from collections.abc import Iterable
 
+import numpy as np
+
 __all__ = ["check_int", "check_float", "check_fraction", "check_choice", "check_bool",
-           "check_alphabet_size"]
+           "check_alphabet_size", "check_counts"]
 
 
 def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
@@ -94,3 +97,53 @@ def _range(low, high) -> str:
     if low is not None and high is not None:
         return f"between {low} and {high}"
     return f">= {low}" if low is not None else f"<= {high}"
+
+
+#: Largest total count: N and every n_k are exact in float64 up to here.
+_MAX_TOTAL = 2**53
+
+
+def check_counts(counts, name: str = "counts") -> np.ndarray:
+    """Validate a count vector and return its positive entries as int64.
+
+    Parameters
+    ----------
+    counts : array_like
+        1-D non-negative integer counts with a positive sum.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` array of the non-zero counts: ``counts`` itself when it already is a
+        positive int64 vector (never modified), else a new array.
+    """
+    arr = np.asarray(counts)
+    if (arr.dtype == np.int64 and arr.ndim == 1 and arr.size and arr.min() > 0
+            and arr.max() <= _MAX_TOTAL // arr.size):
+        return arr  # the usual case (output of counting): no copy, the total cannot overflow
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected numeric counts, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D count vector, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name}: empty count vector; pass at least one count")
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or not np.array_equal(arr, np.round(arr)):
+            raise ValueError(f"{name}: counts must be finite whole numbers (no NaN/inf/fractions)")
+    if np.any(arr < 0):
+        raise ValueError(f"{name}: counts must be non-negative; found {arr.min()}")
+    # totals past 2**53 lose exactness in float64 (every estimator works with n/N) and
+    # past 2**63 wrap around in int64: refuse them instead of answering wrongly
+    top = arr.max()
+    if top > _MAX_TOTAL // arr.size:  # rare: only then can the total pass 2**53
+        total = sum(int(v) for v in arr.tolist())  # exact (the values are whole)
+        if total > _MAX_TOTAL:
+            raise ValueError(f"{name}: counts sum to {total:.4g}, more than 2**53 samples, "
+                             "beyond exact float64 arithmetic; pass sample counts (at most "
+                             "2**53 in all)")
+    out = arr[arr > 0].astype(np.int64)
+    if out.size == 0:
+        raise ValueError(f"{name}: all counts are zero; there are no samples to estimate from")
+    return out

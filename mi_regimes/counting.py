@@ -22,6 +22,7 @@ import numpy as np
 from ._partition import GOLDEN, bucket_bits, partitioned_counts
 from ._profile import profile_of
 from ._scratch import scratch
+from ._validation import check_counts
 from .bits import Samples, as_samples
 
 __all__ = ["count_rows", "count_words", "row_codes", "joint_counts", "count_profile"]
@@ -169,6 +170,21 @@ def count_rows(x, name: str = "x") -> np.ndarray:
     return count_words(samples.words, overwrite=samples.owned, d=samples.d)
 
 
+def _check_words(words, d: int | None) -> None:
+    """Packed words as the kernels take them; anything else would fail to compile or be
+    misread, so it is refused with the fix."""
+    if not (isinstance(words, np.ndarray) and words.dtype == np.uint64 and words.ndim == 2
+            and words.shape[0] >= 1 and words.shape[1] >= 1):
+        got = (f"{words.dtype} array of shape {words.shape}" if isinstance(words, np.ndarray)
+               else type(words).__name__)
+        raise TypeError(f"words: expected packed rows, a uint64[N, W] array with N, W >= 1, "
+                        f"got {got}; pack binary rows with mi_regimes.pack_bits(x).words or "
+                        f"count them with count_rows(x)")
+    if d is not None and not 64 * (words.shape[1] - 1) < d <= 64 * words.shape[1]:
+        raise ValueError(f"d: {d} bits do not fit {words.shape[1]} words of 64 bits; pass "
+                         f"the packed rows' width (PackedBits.d)")
+
+
 def count_words(words: np.ndarray, overwrite: bool = False, d: int | None = None) -> np.ndarray:
     """Counts of the distinct rows of packed ``uint64[N, W]`` words, optionally consuming them.
 
@@ -189,6 +205,7 @@ def count_words(words: np.ndarray, overwrite: bool = False, d: int | None = None
     numpy.ndarray
         ``int64[K_obs]`` counts, as for :func:`count_rows`.
     """
+    _check_words(words, d)
     span = _direct_span(words, d)
     if span:
         counts = _direct_counts(words[:, 0], span)
@@ -280,13 +297,18 @@ def count_profile(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    counts : numpy.ndarray
-        Non-negative integer counts.
+    counts : array_like
+        Non-negative integer counts (zeros are ignored), at least one positive.
 
     Returns
     -------
     values, multiplicities : numpy.ndarray
         ``int64`` arrays; ``multiplicities[j]`` states have count ``values[j]`` (> 0).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For counts that are not whole non-negative numbers (see
+        :func:`mi_regimes.estimators.check_counts`).
     """
-    c = np.asarray(counts, dtype=np.int64)
-    return profile_of(c[c > 0])
+    return profile_of(check_counts(counts))

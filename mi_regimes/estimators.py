@@ -17,7 +17,7 @@ import numpy as np
 
 from ._count_estimators import IMPLEMENTATIONS, CountEstimate, Options
 from ._random import as_generator
-from ._validation import check_alphabet_size
+from ._validation import check_alphabet_size, check_counts
 
 __all__ = [
     "ESTIMATORS",
@@ -40,42 +40,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- validation helpers
-
-
-def check_counts(counts, name: str = "counts") -> np.ndarray:
-    """Validate a count vector and return its positive entries as int64.
-
-    Parameters
-    ----------
-    counts : array_like
-        1-D non-negative integer counts with a positive sum.
-    name : str
-        Argument name used in error messages.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``int64`` array of the non-zero counts: ``counts`` itself when it already is a
-        positive int64 vector (never modified), else a new array.
-    """
-    arr = np.asarray(counts)
-    if arr.dtype == np.int64 and arr.ndim == 1 and arr.size and arr.min() > 0:
-        return arr  # the usual case (output of counting): one pass, no copy
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: expected numeric counts, got dtype {arr.dtype}")
-    if arr.ndim != 1:
-        raise ValueError(f"{name}: expected a 1-D count vector, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name}: empty count vector; pass at least one count")
-    if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)) or not np.array_equal(arr, np.round(arr)):
-            raise ValueError(f"{name}: counts must be finite whole numbers (no NaN/inf/fractions)")
-    if np.any(arr < 0):
-        raise ValueError(f"{name}: counts must be non-negative; found {arr.min()}")
-    out = arr[arr > 0].astype(np.int64)
-    if out.size == 0:
-        raise ValueError(f"{name}: all counts are zero; there are no samples to estimate from")
-    return out
 
 
 def _check_base(base: float) -> float:

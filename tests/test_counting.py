@@ -63,6 +63,35 @@ def test_count_profile():
     assert v.tolist() == [1, 3] and m.tolist() == [3, 2]
 
 
+@pytest.mark.parametrize("counts, err, match", [
+    ([5, -3, 1], ValueError, "non-negative"),       # was dropped silently
+    ([5, 1.5], ValueError, "whole numbers"),        # was truncated to 1
+    ([0, 0], ValueError, "all counts are zero"),
+    (["a"], TypeError, "numeric counts"),
+])
+def test_count_profile_refuses_what_is_not_counts(counts, err, match):
+    with pytest.raises(err, match=f"counts: .*{match}"):
+        count_profile(counts)
+
+
+@pytest.mark.parametrize("words, match", [
+    (np.zeros((3, 2)), "got float64 array of shape"),
+    (np.zeros((3, 2), np.int64), "got int64 array"),
+    (np.zeros(3, np.uint64), r"shape \(3,\)"),
+    (np.zeros((0, 1), np.uint64), r"shape \(0, 1\)"),
+    ([[1]], "got list"),
+])
+def test_count_words_refuses_what_is_not_packed_rows(words, match):
+    # a float or int64 array failed inside Numba's type inference with a TypingError
+    with pytest.raises(TypeError, match=f"words: expected packed rows.*{match}"):
+        count_words(words)
+
+
+def test_count_words_refuses_a_width_that_does_not_fit_the_words():
+    with pytest.raises(ValueError, match="d: 100 bits do not fit 1 words"):
+        count_words(np.zeros((3, 1), np.uint64), d=100)
+
+
 KEY_SETS = {
     "distinct": lambda rng, n: rng.integers(0, 2**63, n, dtype=np.uint64) * np.uint64(2),
     "one value": lambda rng, n: np.full(n, 12345, np.uint64),

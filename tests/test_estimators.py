@@ -176,6 +176,20 @@ def test_bad_counts(counts, err):
         E.plugin(counts)
 
 
+@pytest.mark.parametrize("counts", [np.array([2**62, 2**62]), np.array([2**63 + 5], np.uint64),
+                                    np.array([1e300, 1.0]), np.array([2**52, 2**52, 1])])
+@pytest.mark.parametrize("name", ["plugin", "miller_madow", "bootstrap"])
+def test_totals_beyond_exact_float64_are_refused(counts, name):
+    # [2**62, 2**62] summed past int64 and gave a plug-in entropy of 0 instead of 1 bit
+    with pytest.raises(ValueError, match=r"counts: counts sum to .* more than 2\*\*53"):
+        E.estimate_counts(counts, name, rng=0)
+
+
+def test_totals_up_to_2_to_the_53_are_accepted_and_right():
+    for half in (2**30, 2**51, 2**52):
+        assert E.plugin(np.array([half, half])) == pytest.approx(1.0, abs=1e-12)
+
+
 @pytest.mark.parametrize("bits", [400, 1024, 5000])
 def test_nsb_without_coincidences_on_astronomical_alphabets_is_finite(bits):
     # no coincidences: the posterior is flat in ln κ up to ln K, far beyond where κ = e^u
