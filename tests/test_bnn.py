@@ -56,6 +56,32 @@ def test_xnor_large_matches_blas():
     np.testing.assert_array_equal(out, (a @ w.T).astype(np.int32))
 
 
+def _words(n, w):
+    return np.zeros((n, w), np.uint64)
+
+
+@pytest.mark.parametrize("call, match", [
+    # the kernels do not bounds-check: each of these wrote or read past an array
+    (lambda: sign_pack(np.zeros((4, 130), np.float32), _words(4, 2)), r"out: .*shape \(4, 3\)"),
+    (lambda: sign_pack(np.zeros((4, 10), np.int64), _words(4, 1)), "z: expected a 2-D float"),
+    (lambda: xnor_matmul(_words(4, 2), _words(3, 2), 100, np.empty((4, 2), np.int32)),
+     r"out: .*shape \(4, 3\)"),
+    (lambda: xnor_matmul(_words(4, 2), _words(3, 1), 100, np.empty((4, 3), np.int32)),
+     r"w: expected packed .* shape \(N, 2\)"),
+    (lambda: xnor_matmul(_words(4, 2), _words(3, 2), 300, np.empty((4, 3), np.int32)),
+     r"k: the number of real columns must lie in \(64, 128\]"),
+    (lambda: xnor_matmul(_words(4, 2), _words(3, 2), 100, np.empty((4, 3), np.int64)),
+     "out: expected a writable int32 or float32"),
+    (lambda: xnor_matmul(np.zeros((4, 2), np.int64), _words(3, 2), 100,
+                         np.empty((4, 3), np.int32)), "a: expected packed"),
+    (lambda: xnor_matmul_masked(_words(4, 2), _words(3, 2), _words(3, 2),
+                                np.empty((4, 3), np.int32)), r"keep: .*shape \(4, 2\)"),
+])
+def test_kernel_wrappers_refuse_arrays_they_would_overrun(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
 @pytest.mark.parametrize("k", [10, 64, 200])  # one word per row (its own loop), and more
 def test_xnor_parallel_kernel_matches_reference(k):
     # enough rows that the product takes the parallel driver (work >= PARALLEL_WORK), with

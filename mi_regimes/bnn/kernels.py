@@ -155,7 +155,15 @@ def sign_pack(z: np.ndarray, out: np.ndarray) -> None:
 
     sign(0) = +1. ``z`` is a C-contiguous float array (n, d); ``out`` is
     ``uint64[n, ceil(d / 64)]``, overwritten.
+
+    Raises
+    ------
+    TypeError, ValueError
+        When the arrays do not have these types and shapes (the kernel does not
+        bounds-check, so a short ``out`` would be written past).
     """
+    _check_float2d("z", z)
+    _check_out("out", out, (z.shape[0], (z.shape[1] + 63) // 64), (np.uint64,))
     _SIGN_PACK[z.size >= PARALLEL_WORK and _threads() > 1](z, out)
 
 
@@ -164,8 +172,16 @@ def xnor_matmul(a: np.ndarray, w: np.ndarray, k: int, out: np.ndarray) -> None:
 
     ``k`` is the number of real columns (padding bits are 0 in both operands);
     ``out`` is ``int32[N, M]`` (or ``float32[N, M]``, to feed float layers directly),
-    overwritten.
+    overwritten. Shapes and types are checked as for :func:`sign_pack`.
     """
+    _check_words("a", a)
+    _check_words("w", w, a.shape[1])
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not (
+            64 * (a.shape[1] - 1) < k <= 64 * a.shape[1]):
+        raise ValueError(f"k: the number of real columns must lie in "
+                         f"({64 * (a.shape[1] - 1)}, {64 * a.shape[1]}] for "
+                         f"{a.shape[1]}-word rows, got {k!r}")
+    _check_out("out", out, (a.shape[0], w.shape[0]), (np.int32, np.float32))
     _xnor(a, None, w, k, out)
 
 
@@ -174,6 +190,10 @@ def xnor_matmul_masked(a: np.ndarray, keep: np.ndarray, w: np.ndarray, out: np.n
 
     Dot = popcount(keep) - 2·popcount(keep & (a XOR w)); used for dropout.
     """
+    _check_words("a", a)
+    _check_words("keep", keep, a.shape[1], a.shape[0])
+    _check_words("w", w, a.shape[1])
+    _check_out("out", out, (a.shape[0], w.shape[0]), (np.int32, np.float32))
     _xnor(a, keep, w, 0, out)
 
 
@@ -181,6 +201,32 @@ def _xnor(a, keep, w, k, out) -> None:
     w_t = np.ascontiguousarray(w.T)
     _XNOR[a.shape[0] * w.shape[0] * a.shape[1] >= PARALLEL_WORK and _threads() > 1](
         a, keep, w_t, k, out)
+
+
+def _check_words(name: str, x, n_words: int | None = None, n_rows: int | None = None):
+    if not (isinstance(x, np.ndarray) and x.dtype == np.uint64 and x.ndim == 2
+            and (n_words is None or x.shape[1] == n_words)
+            and (n_rows is None or x.shape[0] == n_rows)):
+        want = f"({'N' if n_rows is None else n_rows}, {n_words or 'W'})"
+        got = (f"{x.dtype} {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__)
+        raise ValueError(f"{name}: expected packed ±1 rows, uint64 of shape {want}, got {got}; "
+                         f"pack them with sign_pack")
+
+
+def _check_float2d(name: str, x) -> None:
+    if not (isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.ndim == 2):
+        got = (f"{x.dtype} {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__)
+        raise ValueError(f"{name}: expected a 2-D float array, got {got}")
+
+
+def _check_out(name: str, out, shape: tuple[int, int], dtypes) -> None:
+    if not (isinstance(out, np.ndarray) and out.dtype in dtypes and out.shape == shape
+            and out.flags.writeable):
+        got = (f"{out.dtype} {out.shape}, writeable={out.flags.writeable}"
+               if isinstance(out, np.ndarray) else type(out).__name__)
+        kinds = " or ".join(np.dtype(d).name for d in dtypes)
+        raise ValueError(f"{name}: expected a writable {kinds} array of shape {shape}, got "
+                         f"{got}; allocate it with np.empty({shape}, ...)")
 
 
 def _threads() -> int:
