@@ -144,7 +144,34 @@ def test_estimate_formats_and_json(tmp_path, capsys):
     assert main(["estimate", str(tmp_path / "x.npy"), "--labels",
                  str(tmp_path / "ytext.csv")]) == 2
     err = capsys.readouterr().err
-    assert "--labels: cannot read" in err and "no header" in err and err.count("\n") == 1
+    assert "--labels: cannot read" in err and "--header" in err and err.count("\n") == 1
+
+
+def test_estimate_reads_csv_files_pandas_wrote(tmp_path, capsys):
+    # DataFrame.to_csv(index=False) heads unnamed columns with "0,1": with two binary
+    # columns that line was read as one more sample, without a word
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, size=(50, 2))
+    y = rng.integers(0, 3, size=50)
+    pd.DataFrame(x).to_csv(tmp_path / "x.csv", index=False)
+    pd.DataFrame(x, columns=["a", "b"]).to_csv(tmp_path / "named.csv", index=False)
+    pd.Series(y).to_csv(tmp_path / "y.csv", index=False)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    assert main(["estimate", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "FILE: the first line of" in err and "'0,1', is the header pandas writes" in err
+    assert "--header" in err and err.count("\n") == 1
+
+    def report(*args):
+        assert main(["estimate", *map(str, args), "--estimator", "plugin", "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    expected = report(tmp_path / "x.npy", "--labels", tmp_path / "y.npy")
+    for data in ("x.csv", "named.csv"):
+        got = report(tmp_path / data, "--header", "--labels", tmp_path / "y.csv")
+        assert got["n"] == 50 and got["estimates"] == expected["estimates"]
+    assert report(tmp_path / "x.csv", "--no-header")["n"] == 51  # the user said it is data
 
 
 def test_estimate_every_estimator_with_labels_on_signs(tmp_path, capsys):

@@ -26,6 +26,9 @@ def add_parser(sub, fmt) -> None:
                    help=".npy, .npz (with --key) or .csv of {0,1}/{-1,+1} rows, or 1-D symbols")
     e.add_argument("--key", help="array name inside an .npz")
     e.add_argument("--labels", help="labels file (.npy/.npz/.csv), one per row")
+    e.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="the .csv files' first line is column names (skip it), or is data "
+                        "(--no-header); needed when it could be either")
     # NSB's posterior interval, not the bootstrap's, by default: the bootstrap's interval
     # under-covers when states are unseen (and its kernels take ~5 s to compile once)
     e.add_argument("--estimator", "--estimators", dest="estimator",
@@ -45,8 +48,9 @@ def add_parser(sub, fmt) -> None:
     e.set_defaults(func=run)
 
 
-def load_array(path: str, key: str | None, option: str):
-    """An array from .npy, .npz (one array, or --key) or .csv."""
+def load_array(path: str, key: str | None, option: str, header: bool | None = None):
+    """An array from .npy, .npz (one array, or --key) or .csv (``header``: skip its first
+    line; None: refuse a first line that could be either names or data)."""
     import numpy as np
 
     if not os.path.isfile(path):
@@ -67,7 +71,10 @@ def load_array(path: str, key: str | None, option: str):
                     raise CliError(f"--key: {key!r} not in {path!r} (has {', '.join(names)})")
                 return data[key]
         if lower.endswith((".csv", ".txt")):
-            return np.loadtxt(path, delimiter=",", ndmin=2 if option != "--labels" else 1)
+            if header is None:
+                _refuse_default_names(path, option)
+            return np.loadtxt(path, delimiter=",", ndmin=2 if option != "--labels" else 1,
+                              skiprows=int(bool(header)))
     except CliError:
         raise
     except ValueError as exc:
@@ -75,11 +82,25 @@ def load_array(path: str, key: str | None, option: str):
             raise CliError(f"{option}: cannot read {path!r}: {exc}") from None
         # Text is not guessed: a header line would silently count as one more symbol.
         raise CliError(f"{option}: cannot read {path!r} as numbers ({exc}); a .csv must "
-                       "hold numbers only, no header: map text labels to integers, or save "
-                       "them with numpy.save as .npy") from None
+                       "hold numbers only (pass --header if its first line is column names): "
+                       "map text labels to integers, or save them with numpy.save as .npy"
+                       ) from None
     except OSError as exc:
         raise CliError(f"{option}: cannot read {path!r}: {exc}") from None
     raise CliError(f"{option}: {path!r} is not .npy, .npz or .csv")
+
+
+def _refuse_default_names(path: str, option: str) -> None:
+    """Refuse a first line ``0,1,...,D-1``, D >= 2: the header pandas writes for unnamed
+    columns (``DataFrame.to_csv``). With two columns it is also a valid binary row, so
+    reading it as data would count one sample too many without a word."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        first = f.readline().strip()
+    fields = [t.strip().strip('"') for t in first.split(",")]
+    if len(fields) >= 2 and fields == [str(i) for i in range(len(fields))]:
+        raise CliError(f"{option}: the first line of {path!r}, {first!r}, is the header "
+                       "pandas writes for unnamed columns; pass --header to skip it, or "
+                       "--no-header if it is a row of data")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
     k = args.alphabet_size
     if k is not None:
         k = int(k) if float(k).is_integer() else k
-    x = load_array(args.file, args.key, "FILE")
-    labels = load_array(args.labels, None, "--labels") if args.labels else None
+    x = load_array(args.file, args.key, "FILE", args.header)
+    labels = load_array(args.labels, None, "--labels", args.header) if args.labels else None
     with user_input():
         samples = as_samples(x, "FILE", alphabet_size=k)
         alphabet, known = samples.nsb_alphabet
