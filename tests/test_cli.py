@@ -256,6 +256,27 @@ def test_train_writes_a_reloadable_run(tishby_run):
         assert np.array_equal(now.words, then.words)
 
 
+def test_train_refuses_to_overwrite_a_run_unless_asked(tishby_run, tmp_path, capsys):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    for name in ("model.npz", "recording.npz", "history.json", "config.json"):
+        (folder / name).write_bytes((tishby_run / name).read_bytes())
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    args = ["train", "--epochs", "2", "--snapshots", "2", "--out", str(folder), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--out: " in err and "already holds a run (model.npz, recording.npz" in err
+    assert "--overwrite" in err and err.count("\n") == 1
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # nothing touched
+    assert main([*args, "--overwrite"]) == 0
+    capsys.readouterr()
+    assert json.loads((folder / "history.json").read_text())["epoch"][-1] == 2
+    # an empty folder, or one holding other files, is a fine place for a new run
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "README").write_text("x")
+    assert main([*args[:-3], "--out", str(tmp_path / "notes"), "--quiet"]) == 0
+
+
 def test_infoplane_json_has_the_design_fields(tishby_run, tmp_path, capsys):
     out, js = tmp_path / "plane.png", tmp_path / "plane.json"
     assert main(["infoplane", str(tishby_run), "--estimator", "miller_madow", "--n-boot", "30",

@@ -40,8 +40,14 @@ def add_parser(sub, fmt) -> None:
                    help="the first layer sees sign(x - 0.5) and runs packed too")
     t.add_argument("--seed", type=int, default=0, help="the run's seed (rng), default 0")
     t.add_argument("--out", required=True, metavar="RUN", help="run folder to write")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in RUN (refused otherwise)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=run)
+
+
+#: What a run folder holds (docs/cli.md).
+RUN_FILES = ("model.npz", "recording.npz", "history.json", "config.json")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--out: {args.out!r} exists and is not a folder")
     if not os.path.isdir(os.path.dirname(folder)):
         raise CliError(f"--out: the folder holding {args.out!r} does not exist")
+    existing = [f for f in RUN_FILES if os.path.exists(os.path.join(folder, f))]
+    if existing and not args.overwrite:  # checked before training, not after
+        raise CliError(f"--out: {args.out!r} already holds a run ({', '.join(existing)}); "
+                       "choose another folder, or pass --overwrite to replace it")
     with user_input():
         data = datasets.load(args.data, rng=args.seed)
         if widths[0] != data.n_features:
@@ -94,6 +104,6 @@ def run(args: argparse.Namespace) -> int:
                {"train": config, "model": model.get_config(), "versions": package_versions()})
     print(f"trained {args.data} {args.widths} for {args.epochs} epochs: train accuracy "
           f"{history.train_acc[-1]:.3f}, test accuracy {history.test_acc[-1]:.3f}")
-    print(f"wrote {folder}/ (model.npz, recording.npz, history.json, config.json)")
+    print(f"wrote {folder}/ ({', '.join(RUN_FILES)})")
     print(json.dumps({"run": folder, "snapshots": len(history.recording.epochs)}))
     return 0
