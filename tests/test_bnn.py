@@ -194,6 +194,7 @@ def test_datasets_load_stratified(name, shape, n_classes):
     data = datasets.load(name, rng=0)
     n = data.x_train.shape[0] + data.x_test.shape[0]
     assert data.x_train.shape[1] == shape and data.n_classes == n_classes
+    assert datasets.N_FEATURES[name] == data.n_features  # what study configs are checked with
     assert data.x_train.dtype == np.float32 and data.y_train.dtype == np.int64
     assert data.x_test.shape[0] == pytest.approx(0.2 * n, abs=n_classes)
     share_train = np.bincount(data.y_train) / data.y_train.size

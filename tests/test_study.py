@@ -35,6 +35,70 @@ def test_full_config_has_375_models_and_keys_are_stable():
     assert {r.key for r in quick.runs} <= {r.key for r in spec.runs}
 
 
+_BASE = """[study]
+seed = 1
+seeds = 1
+snapshots = 5
+estimators = ["plugin"]
+n_boot = 10
+modes = ["population"]
+split = "train"
+[regularisers.none]
+[tasks.tishby12]
+epochs = 3
+batch_size = 256
+lr = 0.01
+architectures = [[12, 4]]
+"""
+
+
+@pytest.mark.parametrize("old, new, err, message", [
+    # each of these was accepted by `study plan` (and failed later, or ran 0 models)
+    ("seeds = 1", "seeds = 0", ValueError, "[study] seeds: must be an integer >= 1, got 0"),
+    ("seeds = 1", 'seeds = "1"', TypeError, "[study] seeds: expected an integer"),
+    ("seed = 1", "seed = 1.5", TypeError, "[study] seed: expected an integer, got float"),
+    ("epochs = 3", "epochs = -3", ValueError, "[tasks.tishby12] epochs: must be an integer >= 1"),
+    ("lr = 0.01", 'lr = "fast"', TypeError, "[tasks.tishby12] lr: expected a number"),
+    ("lr = 0.01", "lr = 0.01\nlearning_rate = 3", ValueError,
+     "[tasks.tishby12]: unknown option(s) ['learning_rate']"),
+    ("seeds = 1", "seeds = 1\nseedz = 2", ValueError, "[study]: unknown option(s) ['seedz']"),
+    ("batch_size = 256", "batch_size = 1", ValueError, "batch_size: must be an integer >= 2"),
+    ("[[12, 4]]", "[[10, 4]]", ValueError, "[10, 4] starts with 10, but the task has 12 inputs"),
+    ("[[12, 4]]", "[12, 4]", ValueError, "architectures: 12 is not a list"),
+    ("[[12, 4]]", "[[12, 0]]", ValueError, "architectures: [12, 0] is not a list"),
+    ("[regularisers.none]", "[regularisers.none]\ndropout = 2.0", ValueError,
+     "[regularisers.none] dropout: must be a finite number in [0, 1)"),
+    ("[regularisers.none]", '[regularisers.none]\nrandom_labels = "yes"', TypeError,
+     "random_labels: expected True or False"),
+    ('["plugin"]', "[]", TypeError, "[study] estimators: expected a non-empty list"),
+    ('"train"', '"val"', ValueError, "[study] split: unknown value 'val'"),
+    ("n_boot = 10", "n_boot = 0", ValueError, "[study] n_boot: must be an integer >= 1"),
+    ("snapshots = 5", "snapshots = 0", ValueError, "[study] snapshots: must be"),
+    ("[tasks.tishby12]", "[tasks.digits]", ValueError, "[12, 4] starts with 12, but the task "
+                                                       "has 64 inputs"),
+])
+def test_every_config_entry_is_checked_before_planning(tmp_path, capsys, old, new, err,
+                                                       message):
+    path = tmp_path / "s.toml"
+    assert old in _BASE
+    path.write_text(_BASE.replace(old, new, 1))
+    with pytest.raises(err) as info:
+        load_spec(path)
+    assert str(info.value).startswith(f"{path}: ") and message in str(info.value)
+    assert main(["study", "plan", str(path)]) == 2
+    assert f"{message}" in capsys.readouterr().err
+
+
+def test_population_split_only_with_tishby12(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(_BASE.replace('"train"', '"population"'))
+    assert load_spec(path).split == "population"
+    path.write_text(_BASE.replace('"train"', '"population"') +
+                    "[tasks.digits]\narchitectures = [[64, 8]]\n")
+    with pytest.raises(ValueError, match="'population' is recorded for tishby12 only"):
+        load_spec(path)
+
+
 @pytest.mark.parametrize("text,fragment", [
     ("[study]\n", "needs [tasks.NAME]"),
     ("[tasks.digits]\narchitectures=[[64,4]]\n[regularisers.x]\nmomentum=1\n",

@@ -23,10 +23,12 @@ from .._random import as_generator, renamed_seed
 from .._validation import check_float, check_fraction, check_int
 from ._inputs import check_input_matrix, check_labels
 
-__all__ = ["Dataset", "NAMES", "tishby12", "load", "stratified_split", "stratified_indices",
-           "corrupt_labels"]
+__all__ = ["Dataset", "NAMES", "N_FEATURES", "tishby12", "load", "stratified_split",
+           "stratified_indices", "corrupt_labels"]
 
 NAMES = ("tishby12", "digits", "mnist1d", "mnist5k")
+#: Inputs per sample of each data set (a study configuration is checked against these).
+N_FEATURES = {"tishby12": 12, "digits": 64, "mnist1d": 40, "mnist5k": 784}
 
 # Icosahedron on the 12 input bits (bit 0 = most significant bit of the pattern index).
 _EDGES = (
