@@ -144,3 +144,59 @@ def test_tuner_ignores_its_warmup_reports():
     assert tuner.next_threads() == 1
     tuner.report(1, 1.5)
     assert tuner.next_threads() == 2 and tuner.best == {2: 1.0, 1: 1.5}
+
+
+def _in_thread(function):
+    import threading
+
+    box = {}
+    thread = threading.Thread(target=lambda: box.setdefault("value", function()))
+    thread.start()
+    thread.join()
+    return box["value"]
+
+
+def test_one_blas_thread_holds_on_any_thread():
+    # OpenBLAS ignored openblas_set_num_threads from a thread other than the one that set
+    # the count last: inside the block such a thread's products ran on two threads (a
+    # weight gradient's shape, whose last bits depend on BLAS's threads)
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    d = rng.standard_normal((64, 256)).astype(np.float32)
+    a = np.sign(rng.standard_normal((64, 256))).astype(np.float32)
+    with threadpool_limits(limits=1, user_api="blas"):
+        one_thread = d.T @ a
+    with products.one_blas_thread():  # the main thread sets the count (and sets it back)
+        pass
+    before = numpy_blas_threads()
+
+    def inside():
+        with products.one_blas_thread():
+            return d.T @ a
+
+    np.testing.assert_array_equal(_in_thread(inside), one_thread)
+    assert numpy_blas_threads() == before
+
+
+def test_fits_on_threads_give_the_main_threads_bits():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    data = datasets.load("digits", rng=0)
+
+    def run(seed):
+        model = BinaryMLP([64, 256, 256], n_classes=10, rng=seed)
+        fit(model, data, epochs=2, batch_size=64, rng=seed, progress=False)
+        return model.flat_parameters()[0].copy()
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        pass
+    alone = [run(seed) for seed in range(3)]
+    assert np.array_equal(_in_thread(lambda: run(0)), alone[0])
+    for _ in range(2):  # at once: one thread's exit must not lift another's limit
+        with ThreadPoolExecutor(3) as pool:
+            together = list(pool.map(run, range(3)))
+        for got, expected in zip(together, alone, strict=True):
+            np.testing.assert_array_equal(got, expected)

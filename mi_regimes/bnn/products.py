@@ -43,31 +43,101 @@ def _controller():
 
 
 _LOCK = threading.Lock()
-_DEPTH = 0
-_LIMIT = None
+_HOLDERS = 0     # threads inside an outermost one_blas_thread block
+_RESTORE = None  # undoes the limit when the last holder leaves
+_THREAD = threading.local()  # this thread's nesting of one_blas_thread
+# numpy's scipy-openblas exports this one setter without its prefix
+_SETTER_SYMBOLS = ("openblas_set_num_threads_local", "scipy_openblas_set_num_threads_local64_",
+                   "scipy_openblas_set_num_threads_local", "openblas_set_num_threads_local64_")
+
+
+@functools.cache
+def _setters_for_any_thread() -> tuple | None:
+    """OpenBLAS's ``openblas_set_num_threads_local`` of every BLAS loaded (checked to take
+    effect), or None when a library lacks it: then threadpoolctl's limit is used.
+
+    Why not threadpoolctl's ``openblas_set_num_threads``: with OpenBLAS 0.3.31
+    (pthreads), once the main thread has set the count, that call made from any other
+    thread does not take effect (measured: a fit run in a ``threading.Thread`` took two
+    BLAS threads inside the limit, and its weights differed in the last bits from the
+    same fit in the main thread). The ``_local`` setter takes effect from any thread.
+    Despite its name its effect is process-wide (it writes global state; measured: set in
+    one thread, it changed the products of another), so it is used exactly like a
+    process-wide limit: set by the first holder, restored by the last.
+    """
+    import ctypes
+
+    setters = []
+    for lib in _controller().lib_controllers:
+        if lib.user_api != "blas":
+            continue
+        if lib.internal_api != "openblas":
+            return None
+        found = None
+        for name in _SETTER_SYMBOLS:
+            try:
+                found = getattr(ctypes.CDLL(lib.filepath), name)
+                break
+            except (OSError, AttributeError):
+                continue
+        if found is None:
+            return None
+        found.argtypes, found.restype = [ctypes.c_int], ctypes.c_int
+        previous = found(1)
+        works = lib.get_num_threads() == 1
+        found(previous)
+        if not works:
+            return None
+        setters.append(found)
+    return tuple(setters) if setters else None
 
 
 @contextlib.contextmanager
 def one_blas_thread():
-    """BLAS on one thread inside the block; nested blocks cost nothing.
+    """BLAS on one thread while any thread is inside such a block; nested blocks cost nothing.
 
-    Setting and restoring the limit through threadpoolctl costs 10-20 µs, several times
-    a small network's whole step, so only the outermost block does it (a fit enters
-    once, and the forward and backward passes inside find the limit already set).
+    The limit is process-wide (BLAS libraries keep one thread count): the first thread
+    to enter sets it, the last to leave restores the previous count, so fits running on
+    several threads at once all keep one BLAS thread throughout. Only a thread's
+    outermost block touches the shared count (a fit enters once, and the forward and
+    backward passes inside find the limit already set).
     """
-    global _DEPTH, _LIMIT
-    with _LOCK:
-        if _DEPTH == 0:
-            _LIMIT = _controller().limit(limits=1, user_api="blas")
-        _DEPTH += 1
+    depth = getattr(_THREAD, "depth", 0)
+    if depth == 0:
+        _hold()
+    _THREAD.depth = depth + 1
     try:
         yield
     finally:
-        with _LOCK:
-            _DEPTH -= 1
-            if _DEPTH == 0:
-                _LIMIT.restore_original_limits()
-                _LIMIT = None
+        _THREAD.depth = depth
+        if depth == 0:
+            _release()
+
+
+def _hold() -> None:
+    global _HOLDERS, _RESTORE
+    with _LOCK:
+        if _HOLDERS == 0:
+            setters = _setters_for_any_thread()
+            if setters is not None:
+                previous = [set_threads(1) for set_threads in setters]
+
+                def restore() -> None:
+                    for set_threads, value in zip(setters, previous, strict=True):
+                        set_threads(value)
+                _RESTORE = restore
+            else:
+                _RESTORE = _controller().limit(limits=1, user_api="blas").restore_original_limits
+        _HOLDERS += 1
+
+
+def _release() -> None:
+    global _HOLDERS, _RESTORE
+    with _LOCK:
+        _HOLDERS -= 1
+        if _HOLDERS == 0:
+            _RESTORE()
+            _RESTORE = None
 
 
 def single_blas(method):
@@ -91,7 +161,8 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     edges = [round(i * m / BLOCKS) for i in range(BLOCKS + 1)]
 
     def block(i: int) -> None:
-        np.matmul(a[edges[i]:edges[i + 1]], b, out=out[edges[i]:edges[i + 1]])
+        with one_blas_thread():  # held by the caller already: a counter, no BLAS call
+            np.matmul(a[edges[i]:edges[i + 1]], b, out=out[edges[i]:edges[i + 1]])
 
     run_chunks(block, BLOCKS, threads=kernel_threads())
     return out
