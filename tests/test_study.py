@@ -182,6 +182,12 @@ def test_same_results_with_two_jobs_and_dask(quick_serial, tmp_path):
             distributed.Client(cluster) as client:
         run_study(spec, tmp_path / "dask", client=client, progress=False)
     assert _by_key(tmp_path / "dask") == _by_key(quick_serial)
+    # a cluster whose workers run two tasks at once on threads: fits on threads
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        run_study(spec, tmp_path / "threads", client=client, progress=False)
+    assert _by_key(tmp_path / "threads") == _by_key(quick_serial)
 
 
 def test_rerun_skips_verified_and_redoes_corrupt(quick_serial, tmp_path):
