@@ -68,6 +68,8 @@ def _binom_range(n: int, p: float, start: int = 1) -> np.ndarray:
 
 def _log_binom_pmf(c: np.ndarray, n, log_p: float) -> np.ndarray:
     """ln Binom(c; n, p) from ln p: exact for p far below float64's smallest number."""
+    if log_p >= 0.0:  # p = 1 (two states holding all the mass leave the second q = 1)
+        return np.where(np.asarray(c) == n, 0.0, -np.inf)
     log_q = math.log1p(-math.exp(log_p))
     return (special.gammaln(n + 1) - special.gammaln(c + 1) - special.gammaln(n - c + 1)
             + c * log_p + (n - c) * log_q)

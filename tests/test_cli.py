@@ -49,6 +49,12 @@ def test_heatmap_exact(tmp_path):
                  "--out", str(tmp_path / "e.png"), "--csv", str(csv)]) == 0
     table = pd.read_csv(csv)
     assert set(table["method"]) == {"exact"}
+    # from D = 1: two-state sources (their exact sd raised "math domain error")
+    assert main(["heatmap", "--log2-n", "4:6", "--d", "1:3", "--quiet", "--exact",
+                 "--estimators", "plugin", "--out", str(tmp_path / "d1.png"),
+                 "--csv", str(csv)]) == 0
+    table = pd.read_csv(csv)
+    assert 1 in set(table["d"]) and set(table["method"]) == {"exact"}
 
 
 def test_heatmap_same_output_for_one_and_two_jobs(tmp_path):

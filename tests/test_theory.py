@@ -74,6 +74,26 @@ def test_exact_variance_matches_monte_carlo(src, n):
     assert v.var(ddof=1) == pytest.approx(var.value, rel=0.1)
 
 
+@pytest.mark.parametrize("src", [S.bernoulli(1, 0.5), S.bernoulli(1, 0.3), S.markov(1, 0.9)],
+                         ids=str)
+@pytest.mark.parametrize("n", [2, 7, 100])
+def test_two_state_sources_variance_by_enumeration(src, n):
+    # two states holding all the mass: the pair moment's second state has q / (1 - p) = 1,
+    # whose log-binomial raised "math domain error" (mi-regimes heatmap --exact from D = 1)
+    from scipy.stats import binom
+
+    p = float(src.pmf_groups()[1][0])
+    c = np.arange(n + 1)
+    h = np.array([naive.plugin([k, n - k]) for k in c]) / math.log(2)  # nats to bits
+    pmf = binom.pmf(c, n, p)
+    mean = float(np.sum(pmf * h))
+    var = float(np.sum(pmf * (h - mean) ** 2))
+    got = T.variance_entropy(src, n)
+    assert got.method == "exact"
+    assert got.value == pytest.approx(var, rel=1e-9, abs=1e-12)
+    assert T.expected_entropy(src, n) == pytest.approx(mean, rel=1e-12, abs=1e-12)
+
+
 def test_asymptotic_variance_approaches_exact():
     src = S.bernoulli(3, 0.3)
     exact = T.variance_entropy(src, 2000, "exact")
