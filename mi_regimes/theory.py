@@ -88,7 +88,7 @@ def _f(c: np.ndarray, n: int) -> np.ndarray:
 
 def _log_seen(log_p: np.ndarray, n: int) -> np.ndarray:
     """ln P(a state of probability p appears in n samples) = ln(1 - (1 - p)^n)."""
-    with np.errstate(under="ignore"):
+    with np.errstate(under="ignore", divide="ignore"):  # p = 1: x = -inf, seen for sure
         p = np.exp(log_p)
         x = n * np.log1p(-p)  # ln (1 - p)^n
         # below |x| = 1e-10 (np <= 1e-10): ln(1 - e^x) = ln(-x) + x/2 + O(x²) and

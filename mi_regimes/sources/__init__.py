@@ -62,6 +62,9 @@ def make(family: str, d: int, **params) -> Source:
     Returns
     -------
     Source
+        Parameters that cannot exist at this D are capped, so that one setting serves a
+        grid over D: ``support`` at 2^D, ``ones`` and ``tail_bits`` at D. The source's
+        name (``str(source)``, the grid table's ``source`` column) gives the values used.
 
     Examples
     --------
