@@ -183,3 +183,14 @@ def test_group_sums_match_closed_forms_at_any_width(d, p, p_stay):
         assert groups_h2 == pytest.approx(src.collision_entropy, rel=1e-9, abs=1e-9)
         log_m, log_p = src.log_pmf_groups()
         assert np.exp(log_m + log_p).sum() == pytest.approx(1.0, abs=1e-9)
+
+
+def test_heavy_tail_with_more_heavy_states_than_words_is_refused():
+    # drawing 4 distinct heavy words of 1 bit looped for ever (mi-regimes heatmap
+    # --family heavy_tail --d 1:...)
+    with pytest.raises(ValueError, match=r"heavy: 4 distinct heavy states do not fit 1-bit"):
+        S.heavy_tail(1, heavy=4)
+    for d in (1, 2, 3):  # a grid over D caps them, as it does support and tail_bits
+        source = S.make("heavy_tail", d)
+        assert source.pmf_groups()[0].sum() <= 2**d
+        assert 0 <= source.entropy <= d

@@ -63,8 +63,9 @@ def make(family: str, d: int, **params) -> Source:
     -------
     Source
         Parameters that cannot exist at this D are capped, so that one setting serves a
-        grid over D: ``support`` at 2^D, ``ones`` and ``tail_bits`` at D. The source's
-        name (``str(source)``, the grid table's ``source`` column) gives the values used.
+        grid over D: ``support`` and ``heavy`` at 2^D, ``ones`` and ``tail_bits`` at D.
+        The source's name (``str(source)``, the grid table's ``source`` column) gives
+        the values used.
 
     Examples
     --------
@@ -92,4 +93,6 @@ def make(family: str, d: int, **params) -> Source:
         merged["ones"] = min(merged["ones"], d)
     if family == "heavy_tail" and isinstance(merged["tail_bits"], int):
         merged["tail_bits"] = min(merged["tail_bits"], d)
+    if family == "heavy_tail" and isinstance(merged["heavy"], int):
+        merged["heavy"] = min(merged["heavy"], 2 ** min(d, 62))
     return fn(d, **merged)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,6 +112,10 @@ def heavy_tail(d: int, heavy: int = 4, tail_bits: int | None = None, tail_mass: 
     """
     d = check_int("d", d, 1)
     heavy = check_int("heavy", heavy, 1, 10**6)
+    if heavy > 2**d:  # the draw of distinct heavy words below would never end
+        raise ValueError(f"heavy: {heavy} distinct heavy states do not fit {d}-bit words "
+                         f"(at most 2**{d} = {2**d}); use fewer, or d >= "
+                         f"{math.ceil(math.log2(heavy))}")
     tail_bits = check_int("tail_bits", min(30, d) if tail_bits is None else tail_bits, 0,
                           min(d, 1000))
     tail_mass = check_probability("tail_mass", tail_mass)
