@@ -363,6 +363,27 @@ def test_files_that_are_not_archives_are_named(tmp_path):
         BinaryMLP.load(tmp_path / "missing.npz")
 
 
+@pytest.mark.parametrize("key, value, match", [
+    ("param/W1", lambda v: np.full_like(v, np.nan), "param W1 holds non-finite"),
+    ("param/b_out", lambda v: np.where(np.arange(v.size) == 0, np.inf, v), "b_out holds non"),
+    ("buffer/var1", lambda v: -v, "buffer var1 holds negative variances"),
+    ("param/gamma1", lambda v: v.astype(np.int64), "non-float values"),
+    ("param/W2", None, "no param W2; the file is incomplete"),
+])
+def test_damaged_model_files_are_refused(tmp_path, key, value, match):
+    # NaN weights loaded and predicted class 0 for every input; a missing array raised
+    # a bare KeyError
+    model = BinaryMLP([12, 10, 7], n_classes=2, rng=0)
+    saved = dict(np.load(model.save(tmp_path / "model.npz")))
+    if value is None:
+        del saved[key]
+    else:
+        saved[key] = value(saved[key])
+    np.savez(tmp_path / "damaged.npz", **saved)
+    with pytest.raises(ValueError, match=match):
+        BinaryMLP.load(tmp_path / "damaged.npz")
+
+
 def test_train_step_without_an_optimizer_changes_nothing():
     data = datasets.load("tishby12", rng=0)
     model = BinaryMLP([12, 6], n_classes=2, rng=0)

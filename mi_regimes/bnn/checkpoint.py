@@ -63,9 +63,19 @@ def load_model(path) -> BinaryMLP:
         model = BinaryMLP.from_config(header["config"])
         for kind, store in (("param", model.params), ("buffer", model.buffers)):
             for k in store:
+                if f"{kind}/{k}" not in data.files:
+                    raise ValueError(f"{path}: no {kind} {k}; the file is incomplete (save "
+                                     "the model again with model.save)")
                 saved = data[f"{kind}/{k}"]
                 if saved.shape != store[k].shape:
                     raise ValueError(f"{path}: {kind} {k} has shape {saved.shape}, the "
                                      f"configuration expects {store[k].shape}")
+                # NaN weights would predict class 0 for every input without a word
+                if saved.dtype.kind != "f" or not np.all(np.isfinite(saved)):
+                    raise ValueError(f"{path}: {kind} {k} holds non-finite or non-float "
+                                     f"values ({saved.dtype}); the file is damaged")
+                if k.startswith("var") and np.any(saved < 0):
+                    raise ValueError(f"{path}: {kind} {k} holds negative variances; the "
+                                     "file is damaged")
                 store[k][...] = saved  # in place: parameters stay views of one buffer
     return model
