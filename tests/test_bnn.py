@@ -384,6 +384,36 @@ def test_damaged_model_files_are_refused(tmp_path, key, value, match):
         BinaryMLP.load(tmp_path / "damaged.npz")
 
 
+def _damage(folder, change):
+    import json
+
+    data = datasets.load("tishby12", rng=0)
+    model = BinaryMLP([12, 6, 4], n_classes=2, rng=0)
+    history = fit(model, data, epochs=3, batch_size=256, rng=0, record=Recorder(n_snapshots=3),
+                  progress=False)
+    saved = dict(np.load(history.recording.save(folder / "rec.npz")))
+    header = json.loads(str(saved["header"]))
+    change(saved, header)
+    saved["header"] = np.array(json.dumps(header))
+    np.savez(folder / "damaged.npz", **saved)
+    return folder / "damaged.npz"
+
+
+@pytest.mark.parametrize("change, match", [
+    # each raised a bare KeyError, a broadcasting error in the plane, or (the last)
+    # loaded one snapshot short without a word
+    (lambda z, h: z.pop("train/s0/l0"), "set 'train' holds 7 layer snapshots, but 4 epochs"),
+    (lambda z, h: z.__setitem__("train/labels", z["train/labels"][:-5]),
+     "set 'train', epoch 0, layer 1: 3276 rows for 3271 labels"),
+    (lambda z, h: h.pop("widths"), r"damaged mi_regimes recording \(KeyError: 'widths'\)"),
+    (lambda z, h: z.__setitem__("epochs", z["epochs"][:-1]),
+     "holds 8 layer snapshots, but 3 epochs x 2 layers"),
+])
+def test_damaged_recordings_are_refused(tmp_path, change, match):
+    with pytest.raises(ValueError, match=match):
+        load_recording(_damage(tmp_path, change))
+
+
 def test_train_step_without_an_optimizer_changes_nothing():
     data = datasets.load("tishby12", rng=0)
     model = BinaryMLP([12, 6], n_classes=2, rng=0)

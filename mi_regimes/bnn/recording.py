@@ -140,28 +140,47 @@ def load_recording(path) -> Recording:
     with open_npz(path, "a mi_regimes recording") as data:
         if "header" not in data.files:
             raise ValueError(f"{path}: not a mi_regimes recording (no header)")
-        header = json.loads(str(data["header"]))
-        version = header.pop("version", 1)
-        if header.pop("format", FORMAT) != FORMAT or version != FORMAT_VERSION:
-            raise ValueError(f"{path}: recording format version {version} is not supported "
-                             f"(this mi_regimes reads version {FORMAT_VERSION}); re-record "
-                             "the run with this version")
-        epochs = data["epochs"].tolist()
-        widths = header.pop("widths")
-        metrics = header.pop("metrics")
-        sets = {}
-        for name in header.pop("sets"):
-            noisy = f"{name}/noisy_labels"
-            rec = RecordedSet(data[f"{name}/labels"],
-                              noisy_labels=data[noisy] if noisy in data.files else None)
-            for s in range(len(epochs)):
-                snap = []
-                for layer, d in enumerate(widths):
-                    words = np.ascontiguousarray(data[f"{name}/s{s}/l{layer}"])
-                    words.flags.writeable = False
-                    snap.append(PackedBits(words, words.shape[0], d))
-                rec.snapshots.append(snap)
-            sets[name] = rec
+        try:
+            return _read_recording(path, data)
+        except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: damaged mi_regimes recording ({type(exc).__name__}: "
+                             f"{exc}); record the run again") from None
+
+
+def _read_recording(path, data) -> Recording:
+    """The recording in an open archive; raises on anything inconsistent."""
+    header = json.loads(str(data["header"]))
+    version = header.pop("version", 1)
+    if header.pop("format", FORMAT) != FORMAT or version != FORMAT_VERSION:
+        raise ValueError(f"{path}: recording format version {version} is not supported "
+                         f"(this mi_regimes reads version {FORMAT_VERSION}); re-record "
+                         "the run with this version")
+    epochs = data["epochs"].tolist()
+    widths = header.pop("widths")
+    metrics = header.pop("metrics")
+    sets = {}
+    for name in header.pop("sets"):
+        noisy = f"{name}/noisy_labels"
+        rec = RecordedSet(data[f"{name}/labels"],
+                          noisy_labels=data[noisy] if noisy in data.files else None)
+        stored = sum(f.startswith(f"{name}/s") for f in data.files)
+        if stored != len(epochs) * len(widths):
+            raise ValueError(f"{path}: set {name!r} holds {stored} layer snapshots, but "
+                             f"{len(epochs)} epochs x {len(widths)} layers were recorded; "
+                             "the file is damaged")
+        for s in range(len(epochs)):
+            snap = []
+            for layer, d in enumerate(widths):
+                words = np.ascontiguousarray(data[f"{name}/s{s}/l{layer}"])
+                words.flags.writeable = False
+                if words.ndim != 2 or words.shape[0] != rec.labels.shape[0]:
+                    raise ValueError(f"{path}: set {name!r}, epoch {epochs[s]}, layer "
+                                     f"{layer + 1}: {words.shape[0] if words.ndim else 0}"
+                                     f" rows for {rec.labels.shape[0]} labels; the file "
+                                     "is damaged")
+                snap.append(PackedBits(words, words.shape[0], d))
+            rec.snapshots.append(snap)
+        sets[name] = rec
     return Recording(epochs, sets, metrics, header)
 
 
