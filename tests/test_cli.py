@@ -153,6 +153,19 @@ def test_estimate_formats_and_json(tmp_path, capsys):
     assert "--labels: cannot read" in err and "--header" in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("extra, message", [
+    # the first ended in a traceback from the verdicts; the second was ignored
+    (["--alphabet-size", "5"], "--alphabet-size: 5 is smaller than the 8 distinct states"),
+    (["--key", "layer"], "--key: names an array inside an .npz file"),
+])
+def test_estimate_option_errors_are_one_line(tmp_path, capsys, extra, message):
+    x = np.array([[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)] * 3)
+    np.save(tmp_path / "x.npy", x)
+    assert main(["estimate", str(tmp_path / "x.npy"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
 def test_estimate_reads_csv_files_pandas_wrote(tmp_path, capsys):
     # DataFrame.to_csv(index=False) heads unnamed columns with "0,1": with two binary
     # columns that line was read as one more sample, without a word

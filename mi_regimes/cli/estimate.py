@@ -56,6 +56,9 @@ def load_array(path: str, key: str | None, option: str, header: bool | None = No
     if not os.path.isfile(path):
         raise CliError(f"{option}: no such file {path!r}")
     lower = path.lower()
+    if key is not None and not lower.endswith(".npz"):
+        raise CliError(f"--key: names an array inside an .npz file; {path!r} is not one "
+                       "(drop --key)")
     try:
         if lower.endswith(".npy"):
             return np.load(path, allow_pickle=False)
@@ -132,6 +135,10 @@ def run(args: argparse.Namespace) -> int:
             joint = joint_counts(samples, label_samples, "FILE", "--labels")
             alphabets = (alphabet, label_samples.nsb_alphabet[0])
         counts = count_rows(samples)  # last: it may consume the packed rows
+        if k is not None and k < counts.size:  # the verdicts would refuse it after the work
+            raise CliError(f"--alphabet-size: {k:g} is smaller than the {counts.size} "
+                           f"distinct states observed; pass the number of possible states "
+                           f"(at least {counts.size})")
         for name in names:  # options checked before any work
             estimate_counts([1], name, ci=args.ci, n_boot=args.n_boot, rng=args.seed)
     summary = summarize_counts(counts)
