@@ -342,6 +342,10 @@ def test_infoplane_empirical_on_the_population_is_exact(tishby_run, tmp_path):
     (["train", "--widths", "10,5", "--out", "r"], "start --widths with 12"),
     (["train", "--epochs", "0", "--out", "r"], "--epochs"),
     (["train", "--dropout", "1.5", "--out", "r"], "--dropout"),
+    # the library's argument names, said as the options the user typed
+    (["train", "--seed", "-5", "--out", "r"], "--seed: expected"),
+    (["train", "--label-noise", "1.5", "--out", "r"], "--label-noise: must be"),
+    (["heatmap", "--reps", "0"], "--reps: must be an integer >= 2"),
     (["train", "--out", "/no/such/folder/run"], "--out"),
     (["train", "--lr-schedule", "zigzag", "--epochs", "1", "--out", "r"], "zigzag"),
     (["infoplane", "missing-run"], "no recording.npz"),

@@ -58,7 +58,21 @@ def user_input(prefix: str = ""):
     try:
         yield
     except (ValueError, TypeError, FileNotFoundError) as exc:
-        raise CliError(f"{prefix}{exc}") from None
+        raise CliError(f"{prefix}{_as_option(str(exc))}") from None
+
+
+#: The library's argument names that the commands take as options of another name.
+_OPTION_OF = {"rng": "--seed", "lr": "--lr", "weight_decay": "--weight-decay",
+              "label_noise": "--label-noise", "dropout": "--dropout",
+              "batch_size": "--batch-size", "n_boot": "--n-boot", "epochs": "--epochs",
+              "alphabet_size": "--alphabet-size", "reps": "--reps",
+              "verdict_reps": "--verdict-reps", "jobs": "--jobs"}
+
+
+def _as_option(message: str) -> str:
+    """A message naming a library argument (``rng: ...``) names the user's option."""
+    name, sep, rest = message.partition(": ")
+    return f"{_OPTION_OF[name]}: {rest}" if sep and name in _OPTION_OF else message
 
 
 def int_range(text: str, name: str) -> list[int]:
