@@ -75,9 +75,10 @@ _SPLITS = ("train", "test", "population")  # population: tishby12's 4096 inputs 
 def load_spec(path, profile: str | None = None) -> StudySpec:
     """Read a study configuration; ``profile`` (e.g. ``"quick"``) narrows it.
 
-    Every entry is checked before any run is planned: unknown keys, values of the wrong
-    type or out of range, architectures whose first width is not the task's number of
-    inputs, and a split the tasks do not record.
+    Checked before any run is planned: unknown keys in every table, and in the tasks and
+    regularisers the plan uses (all of them without a profile) values of the wrong type
+    or out of range, architectures whose first width is not the task's number of inputs,
+    and a split the tasks do not record.
 
     Raises
     ------
