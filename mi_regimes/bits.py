@@ -30,12 +30,27 @@ from ._containers import to_array
 from ._packing import BAD_VALUE, MIXED_ZERO_MINUS_ONE, pack_rows_into, unpack_into
 
 __all__ = ["PackedBits", "Samples", "pack_bits", "unpack_bits", "as_samples", "check_labels",
-           "n_words"]
+           "n_words", "words_mismatch"]
 
 # The generic packing kernel is compiled for these dtypes only; others are converted
 # first (fewer specialisations to compile; uint64 goes through float64, where 0 and 1
 # stay exact and every other value stays non-binary).
 _KERNEL_DTYPES = (np.uint8, np.int8, np.int64, np.float32, np.float64)
+
+
+def words_mismatch(x, n_rows: int | None = None, n_words: int | None = None) -> str | None:
+    """What keeps ``x`` from being packed rows, ``uint64[N, W]`` of the given shape, said
+    for an error message ("list", "float64 array of shape (3, 2)"); None when it is fine.
+
+    The one check behind every function that takes packed words directly (counting, the
+    XNOR kernels): their kernels read them unchecked.
+    """
+    if not isinstance(x, np.ndarray):
+        return type(x).__name__
+    if (x.dtype != np.uint64 or x.ndim != 2 or n_rows is not None and x.shape[0] != n_rows
+            or n_words is not None and x.shape[1] != n_words):
+        return f"{x.dtype} array of shape {x.shape}"
+    return None
 
 
 @dataclass(frozen=True)

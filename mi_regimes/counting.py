@@ -23,7 +23,7 @@ from ._partition import GOLDEN, bucket_bits, partitioned_counts
 from ._profile import profile_of
 from ._scratch import scratch
 from ._validation import check_counts
-from .bits import Samples, as_samples
+from .bits import Samples, as_samples, words_mismatch
 
 __all__ = ["count_rows", "count_words", "row_codes", "joint_counts", "count_profile"]
 
@@ -173,10 +173,10 @@ def count_rows(x, name: str = "x") -> np.ndarray:
 def _check_words(words, d: int | None) -> None:
     """Packed words as the kernels take them; anything else would fail to compile or be
     misread, so it is refused with the fix."""
-    if not (isinstance(words, np.ndarray) and words.dtype == np.uint64 and words.ndim == 2
-            and words.shape[0] >= 1 and words.shape[1] >= 1):
-        got = (f"{words.dtype} array of shape {words.shape}" if isinstance(words, np.ndarray)
-               else type(words).__name__)
+    got = words_mismatch(words)
+    if got is None and words.size == 0:
+        got = f"an empty array of shape {words.shape}"
+    if got is not None:
         raise TypeError(f"words: expected packed rows, a uint64[N, W] array with N, W >= 1, "
                         f"got {got}; pack binary rows with mi_regimes.pack_bits(x).words or "
                         f"count them with count_rows(x)")

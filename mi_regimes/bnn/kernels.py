@@ -14,6 +14,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+from ..bits import words_mismatch
+
 __all__ = ["popcount", "sign_pack", "xnor_matmul", "xnor_matmul_masked"]
 
 # Below this many word operations a kernel runs on one thread: waking threads costs more,
@@ -204,11 +206,9 @@ def _xnor(a, keep, w, k, out) -> None:
 
 
 def _check_words(name: str, x, n_words: int | None = None, n_rows: int | None = None):
-    if not (isinstance(x, np.ndarray) and x.dtype == np.uint64 and x.ndim == 2
-            and (n_words is None or x.shape[1] == n_words)
-            and (n_rows is None or x.shape[0] == n_rows)):
+    got = words_mismatch(x, n_rows, n_words)
+    if got is not None:
         want = f"({'N' if n_rows is None else n_rows}, {n_words or 'W'})"
-        got = (f"{x.dtype} {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__)
         raise ValueError(f"{name}: expected packed ±1 rows, uint64 of shape {want}, got {got}; "
                          f"pack them with sign_pack")
 

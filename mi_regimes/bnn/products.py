@@ -73,13 +73,12 @@ def _setters_for_any_thread() -> tuple | None:
             continue
         if lib.internal_api != "openblas":
             return None
-        found = None
-        for name in _SETTER_SYMBOLS:
-            try:
-                found = getattr(ctypes.CDLL(lib.filepath), name)
-                break
-            except (OSError, AttributeError):
-                continue
+        try:
+            library = ctypes.CDLL(lib.filepath)
+        except OSError:
+            return None
+        found = next((getattr(library, name) for name in _SETTER_SYMBOLS
+                      if hasattr(library, name)), None)
         if found is None:
             return None
         found.argtypes, found.restype = [ctypes.c_int], ctypes.c_int
