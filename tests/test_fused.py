@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from blas_threads import numpy_blas_threads
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import mi_regimes.bnn.training as training
@@ -176,6 +176,53 @@ def test_eval_kernel_equals_the_training_kernel_in_eval_mode(n, d, threads):
     positive[:, :d] = outs[1] >= 0
     expected = np.packbits(positive, axis=1, bitorder="little").view("<u8")
     np.testing.assert_array_equal(bits, expected)
+
+
+@settings(deadline=None, max_examples=25)
+@given(n=st.integers(1, 3000), k=st.integers(1, 1100), classes=st.integers(1, 12),
+       seed=st.integers(0, 2**32 - 1))
+@example(n=1438, k=1024, classes=10, seed=0)  # past PARALLEL_WORK: the threaded driver
+@example(n=4001, k=300, classes=3, seed=1)
+def test_parallel_output_layer_equals_the_training_kernel(n, k, classes, seed):
+    # evaluation spreads the output layer's rows over threads; each row must keep the
+    # training kernel's logits bit for bit (and both must be the product itself)
+    from mi_regimes.bnn.ops import output_layer, output_logits
+
+    rng = np.random.default_rng(seed)
+    a = np.where(rng.random((n, k)) < 0.5, -1, 1).astype(np.float32)
+    w = rng.standard_normal((classes, k)).astype(np.float32)
+    bias = rng.standard_normal(classes).astype(np.float32)
+    reference = np.empty((n, classes), np.float32)
+    output_logits(a, w, bias, reference)
+    for threads in (1, 2):
+        got = np.full((n, classes), np.nan, np.float32)
+        with use_threads(threads):
+            output_layer(a, w, bias, got)
+        np.testing.assert_array_equal(_bits(got), _bits(reference))
+    exact = a.astype(np.float64) @ w.T.astype(np.float64) + bias
+    np.testing.assert_allclose(reference, exact, rtol=0, atol=1e-4 * np.sqrt(k) + 1e-5)
+
+
+@settings(deadline=None, max_examples=40)
+@given(d=st.integers(1, 70), k=st.integers(1, 200), seed=st.integers(0, 2**32 - 1))
+def test_weight_bits_alone_equal_the_bits_beside_the_float_signs(d, k, seed):
+    from mi_regimes.bnn.ops import sign_weight_bits, sign_weights
+
+    rng = np.random.default_rng(seed)
+    w = rng.uniform(-1.5, 1.5, (d, k)).astype(np.float32)
+    w[rng.random((d, k)) < 0.1] = 0.0  # sign(0) = +1 on both paths
+    words = (k + 63) // 64
+    bits_ref, bits = np.empty((d, words), np.uint64), np.full((d, words), 7, np.uint64)
+    signs = np.empty_like(w)
+    outside = sign_weights(w, signs, bits_ref)
+    sign_weight_bits(w, bits)
+    np.testing.assert_array_equal(bits, bits_ref)
+    np.testing.assert_array_equal(signs, np.where(w >= 0, 1.0, -1.0).astype(np.float32))
+    assert outside == bool((np.abs(w) > 1).any())
+    positive = np.zeros((d, 64 * words), np.uint8)
+    positive[:, :k] = w >= 0
+    np.testing.assert_array_equal(
+        bits, np.packbits(positive, axis=1, bitorder="little").view("<u8"))
 
 
 @pytest.mark.parametrize("labels, columns", [([0, 1, 3, 0], 6), ([0, -1, 2, 0], 6),

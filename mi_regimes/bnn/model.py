@@ -33,7 +33,8 @@ from .ops import (
     bn_sign_eval,
     bn_sign_forward,
     mask_weight_grad,
-    output_logits,
+    output_layer,
+    sign_weight_bits,
     sign_weights,
     softmax_xent,
     xent_and_hits,
@@ -353,14 +354,18 @@ class BinaryMLP:
         for w_name, g_name, b_name, m_name, v_name in self._names:
             w = self.params[w_name]
             d_out = w.shape[0]
-            w_sign = np.empty_like(w)
             w_bits = np.empty((d_out, (w.shape[1] + 63) // 64), np.uint64)
-            outside = sign_weights(w, w_sign, w_bits)
+            table = a_bits is None and not train and use_table(w.shape[1], d_out)
+            if train or (a_bits is None and not table):
+                w_sign = np.empty_like(w)
+                outside = sign_weights(w, w_sign, w_bits)
+            else:  # evaluation's XNOR and table products read the bits only
+                sign_weight_bits(w, w_bits)
             # in eval, pre is a reused buffer: glibc returns blocks this size to the system,
             # so a fresh one is faulted in page by page on every evaluation (_scratch)
             pre = (scratch("bnn_pre", (n, d_out), np.float32) if not train
                    else np.empty((n, d_out), np.float32))
-            if a_bits is None and not train and use_table(w.shape[1], d_out):
+            if table:
                 sign_table_matmul(a_float, w_bits, pre)  # evaluation only: see its module
             elif a_bits is None:
                 matmul(a_float, w_sign.T, out=pre)
@@ -401,7 +406,7 @@ class BinaryMLP:
                 a_float = a_sign * keep * scale
                 cache["keep"].append(keep)
         logits = np.empty((n, self.n_classes), np.float32)
-        output_logits(a_float, self.params["W_out"], self.params["b_out"], logits)
+        output_layer(a_float, self.params["W_out"], self.params["b_out"], logits)
         if train:
             cache["a"].append(a_float)
             cache["logits"] = logits
