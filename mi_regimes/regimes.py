@@ -355,6 +355,10 @@ def run_grid(
     verdict_reps = reps if verdict_reps is None else check_int("verdict_reps", verdict_reps, 1)
     master = as_seed_sequence(rng)
     make(source_family, d_values[0], **params)  # validates params before any work
+    # NumPy scalars (a value read from an array or a DataFrame) as the Python numbers
+    # they equal: the cells' seeds derive from a JSON key of the parameters
+    params = {k: v.item() if isinstance(v, np.generic) else v
+              for k, v in params.items()}
     params = {**FAMILIES[source_family][1], **params}  # defaults filled in: a canonical key
 
     cells = [_Cell(source_family, tuple(sorted(params.items())), d, n, estimators, reps,

@@ -113,3 +113,15 @@ def test_verdicts_on_a_subset_of_replicates():
     assert np.allclose(shares, np.round(shares))
     with pytest.raises(ValueError, match="verdict_reps"):
         regimes.run_grid(**kw, verdict_reps=0)
+
+
+def test_numpy_scalar_parameters_are_the_numbers_they_equal():
+    # a parameter read from an array (np.float32, np.int64) crashed in the cells' JSON
+    # key ("Object of type float32 is not JSON serializable"); it is the same source as
+    # the Python number, so it must give the same table, seeds included
+    grid = dict(n_values=[16, 64], d_values=[3], estimators=["plugin"], reps=5,
+                progress=False)
+    for family, python, numpy_value in (("bernoulli", {"p": 0.25}, {"p": np.float32(0.25)}),
+                                        ("sparse", {"ones": 2}, {"ones": np.int64(2)})):
+        pd.testing.assert_frame_equal(regimes.run_grid(family, numpy_value, **grid),
+                                      regimes.run_grid(family, python, **grid))
