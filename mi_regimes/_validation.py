@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 
 __all__ = ["check_int", "check_float", "check_fraction", "check_choice", "check_bool",
-           "check_alphabet_size", "check_counts"]
+           "check_alphabet_size", "check_counts", "check_table"]
 
 
 def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
@@ -91,6 +91,21 @@ def check_alphabet_size(name: str, value) -> int | float | None:
         raise ValueError(f"{name}: must be a finite number >= 1, got {value!r}; pass an "
                          "integer such as 2**D for a huge alphabet")
     return value
+
+
+def check_table(name: str, table, columns: Iterable[str], producer: str) -> None:
+    """A non-empty pandas DataFrame holding ``columns``, as ``producer`` returns it."""
+    import pandas as pd
+
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"{name}: expected a pandas DataFrame from {producer}, got "
+                        f"{type(table).__name__}")
+    missing = set(columns) - set(table.columns)
+    if missing:
+        raise ValueError(f"{name}: missing columns {sorted(missing)}; pass the output of "
+                         f"{producer}")
+    if len(table) == 0:
+        raise ValueError(f"{name}: holds no rows; pass the output of {producer}")
 
 
 def _range(low, high) -> str:

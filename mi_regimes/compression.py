@@ -49,7 +49,7 @@ import numpy as np
 
 from ._bootstrap import nlogn
 from ._random import as_generator
-from ._validation import check_fraction, check_int
+from ._validation import check_fraction, check_int, check_table
 from .estimators import value_of_valid_counts
 from .infoplane import layer_codes
 from .verdicts import is_saturated
@@ -211,11 +211,9 @@ def detect_compression(plane, recording, *, n_boot: int = 200, alpha: float = 0.
     alpha = check_fraction("alpha", alpha)
     if not min_drop >= 0:
         raise ValueError(f"min_drop: must be >= 0, got {min_drop}")
-    missing = {"epoch", "layer", "i_xt", "i_xt_low", "i_xt_high", "verdict", "mode",
-               "split", "estimator", "in_bounds", "n"} - set(plane)
-    if missing:
-        raise ValueError(f"plane: missing columns {sorted(missing)}; pass the output of "
-                         "information_plane")
+    check_table("plane", plane, ("epoch", "layer", "i_xt", "i_xt_low", "i_xt_high",
+                                 "verdict", "mode", "split", "estimator", "in_bounds", "n"),
+                "information_plane")
     split = plane["split"].iloc[0]
     estimator = plane["estimator"].iloc[0]
     replicate_estimator = estimator if estimator in _CHEAP else "miller_madow"

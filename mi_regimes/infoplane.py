@@ -26,7 +26,7 @@ import numpy as np
 
 from ._bounds import entropy_interval, summarize_counts
 from ._random import as_generator, as_seed_sequence, renamed_seed
-from ._validation import check_choice, check_fraction
+from ._validation import check_choice, check_float, check_fraction, check_int
 from .bits import as_samples, check_labels
 from .counting import row_codes
 from .estimators import estimate_counts, get_estimator
@@ -121,6 +121,14 @@ def plane_point(t, labels, estimator: str = "plugin", *, mode: str = "population
         raise ValueError(f"labels: {y.size} labels for {codes.size} rows; give one label "
                          "per sample")
     y_codes, y_counts = row_codes(y, "labels")
+    if n_classes is not None:
+        n_classes = check_int("n_classes", n_classes, 1)
+        if n_classes < y_counts.size:
+            raise ValueError(f"n_classes: {n_classes} is fewer than the {y_counts.size} "
+                             "distinct labels given; pass the number of possible labels, "
+                             "or None for the labels observed")
+    if h_x is not None:
+        h_x = check_float("h_x", h_x, 0.0)
     return _point(codes, counts, d, y_codes, y_counts, estimator, mode, n_classes, h_x, ci,
                   n_boot, rng, tol)
 

@@ -104,6 +104,45 @@ def test_bad_arguments(run):
         infoplane.plane_point(np.zeros((4, 2)), [0, 1, 0])
 
 
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"n_classes": 1}, ValueError, "n_classes: 1 is fewer than the 2 distinct labels"),
+    ({"n_classes": 2.5}, TypeError, "n_classes: expected an integer"),
+    ({"h_x": -1.0}, ValueError, r"h_x: must be a finite number in \[0, inf\)"),
+    ({"h_x": float("nan")}, ValueError, "h_x: must be a finite number"),
+    ({"h_x": "12"}, TypeError, "h_x: expected a number"),
+])
+def test_plane_point_refuses_an_impossible_alphabet_or_input_entropy(kwargs, error, match):
+    # both were taken silently: fewer classes than labels seen was clamped, a negative
+    # H(X) flagged every point out of bounds, a NaN one disabled the bound check
+    t = np.random.default_rng(0).integers(0, 2, size=(200, 3))
+    with pytest.raises(error, match=match):
+        infoplane.plane_point(t, t[:, 0], **kwargs)
+    point = infoplane.plane_point(t, t[:, 0], n_classes=np.int64(2), h_x=np.float32(7.5))
+    assert point["h_x"] == 7.5 and point["in_bounds"]
+
+
+def test_empty_or_foreign_tables_are_refused_by_name(run):
+    from mi_regimes.plotting import information_plane_figure, regime_heatmap
+
+    plane = infoplane.information_plane(run, mode="empirical")
+    with pytest.raises(ValueError, match="plane: holds no rows; pass the output of "
+                                         "information_plane"):
+        compression.detect_compression(plane.iloc[:0], run)
+    with pytest.raises(ValueError, match="plane: holds no rows"):
+        information_plane_figure(plane.iloc[:0])
+    with pytest.raises(ValueError, match=r"plane: missing columns \['i_ty'\]"):
+        information_plane_figure(plane.drop(columns=["i_ty"]))
+    with pytest.raises(TypeError, match="plane: expected a pandas DataFrame"):
+        compression.detect_compression(plane.to_dict("records"), run)
+    grid = mr.regimes.run_grid(n_values=[16], d_values=[2], estimators="plugin", reps=3,
+                               progress=False)
+    with pytest.raises(ValueError, match="table: holds no rows; pass the output of "
+                                         "mi_regimes.regimes.run_grid"):
+        regime_heatmap(grid.iloc[:0])
+    with pytest.raises(ValueError, match=r"table: missing columns \['coverage'\]"):
+        regime_heatmap(grid.drop(columns=["coverage"]), metric="coverage")
+
+
 # ------------------------------------------------------------------ compression
 
 

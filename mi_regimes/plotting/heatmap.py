@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 
+from .._validation import check_table
+
 __all__ = ["METRICS", "regime_heatmap", "save_figure"]
 
 #: metric name -> (column, colour-bar label, diverging around)
@@ -74,6 +76,9 @@ def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float
     """
     if metric not in METRICS:
         raise ValueError(f"metric: unknown {metric!r}; choose one of {', '.join(METRICS)}")
+    check_table("table", table, ("estimator", "n", "d", "h_true", "log2_n_saturation",
+                                 "rel_bias", "method", "reps", "source", "params",
+                                 METRICS[metric][0]), "mi_regimes.regimes.run_grid")
     plt = pyplot()
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.lines import Line2D

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_table
 from .heatmap import pyplot
 
 __all__ = ["information_plane_figure", "VERDICT_MARKERS"]
@@ -63,6 +64,10 @@ def information_plane_figure(plane, compression=None, title: str | None = None):
     from matplotlib.colors import LogNorm
     from matplotlib.lines import Line2D
 
+    check_table("plane", plane, ("mode", "estimator", "split", "layer", "epoch", "i_xt",
+                                 "i_ty", "i_xt_low", "i_xt_high", "i_ty_low", "i_ty_high",
+                                 "verdict", "in_bounds", "log2_n", "h_y"),
+                "mi_regimes.infoplane.information_plane")
     plt = pyplot()
     mode = plane["mode"].iloc[0]
     estimator = plane["estimator"].iloc[0]
