@@ -103,6 +103,8 @@ def _log_weights(values, mult, d, u, h_max):
 
 def pym_nats(values: np.ndarray, mult: np.ndarray, alphabet_size=None) -> tuple[float, float]:
     """PYM posterior mean of H and the spread of the conditional means (nats)."""
+    if alphabet_size is not None and alphabet_size <= 1:
+        return 0.0, 0.0  # one possible state: H = 0, and the prior on (0, ln K] is empty
     h_max = math.log(alphabet_size) if alphabet_size is not None else H_MAX_NATS
     h_max = min(h_max, H_CAP_NATS)  # beyond, exp(ln(α + d)) leaves double range
     # ψ(α + 1) ~ ln α, so E[H | d, α] <= h_max needs ln(α + d) below about h_max + 1

@@ -190,3 +190,13 @@ def test_pym_on_a_heavy_tail_beats_the_plugin():
     err = {e: abs(table[table["estimator"] == e]["mean"].iloc[0] - truth) / truth
            for e in ("plugin", "pym")}
     assert err["pym"] < 0.5 * err["plugin"], err
+
+
+def test_pym_with_one_possible_state_is_zero():
+    # K = 1 left the prior on (0, ln K] empty: "PYM: the posterior has no mass on the
+    # grid" for a valid input (one sample of 1-D symbols guesses K = 1, as does a column
+    # of one repeated symbol)
+    assert estimate_counts(np.array([5]), "pym", alphabet_size=1).value == 0.0
+    assert mr.entropy(np.array([7]), "pym") == 0.0
+    assert mr.entropy(np.array([7, 7, 7]), "pym") == 0.0
+    assert mr.entropy(np.zeros((4, 1), np.uint8), "pym", alphabet_size=1) == 0.0
