@@ -153,6 +153,20 @@ def test_estimate_formats_and_json(tmp_path, capsys):
     assert "--labels: cannot read" in err and "--header" in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("content, extra", [("", []), ("a,b\n", ["--header"])])
+def test_estimate_empty_csv_is_one_line_without_a_warning(tmp_path, capsys, content, extra):
+    # NumPy's "loadtxt: input contained no data" warning was printed (two more lines)
+    # before the error about an empty array
+    import warnings
+
+    (tmp_path / "x.csv").write_text(content)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["estimate", str(tmp_path / "x.csv"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert "FILE: " in err and "holds no numbers" in err and err.count("\n") == 1
+
+
 @pytest.mark.parametrize("extra, message", [
     # the first ended in a traceback from the verdicts; the second was ignored
     (["--alphabet-size", "5"], "--alphabet-size: 5 is smaller than the 8 distinct states"),

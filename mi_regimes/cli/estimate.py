@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import os
+import warnings
 
 from ._common import CliError, estimators, fraction, user_input
 
@@ -76,8 +77,15 @@ def load_array(path: str, key: str | None, option: str, header: bool | None = No
         if lower.endswith((".csv", ".txt")):
             if header is None:
                 _refuse_default_names(path, option)
-            return np.loadtxt(path, delimiter=",", ndmin=2 if option != "--labels" else 1,
-                              skiprows=int(bool(header)))
+            with warnings.catch_warnings():  # no data: said below, in one line
+                warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+                values = np.loadtxt(path, delimiter=",",
+                                    ndmin=2 if option != "--labels" else 1,
+                                    skiprows=int(bool(header)))
+            if values.size == 0:
+                raise CliError(f"{option}: {path!r} holds no numbers; pass a file with one "
+                               "sample per line")
+            return values
     except CliError:
         raise
     except ValueError as exc:
