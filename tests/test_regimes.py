@@ -125,3 +125,28 @@ def test_numpy_scalar_parameters_are_the_numbers_they_equal():
                                         ("sparse", {"ones": 2}, {"ones": np.int64(2)})):
         pd.testing.assert_frame_equal(regimes.run_grid(family, numpy_value, **grid),
                                       regimes.run_grid(family, python, **grid))
+
+
+def test_heatmap_of_a_constant_source_labels_whole_bits_and_outlines_the_region():
+    # a source of entropy 0: every cell is reliable (no boundary inside the grid, so no
+    # outline was drawn although the legend names one), D ran 0.5, 0.75, ... on the
+    # axis, and H2 was written as -0.0
+    import math
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.patches import Rectangle
+
+    from mi_regimes.plotting import regime_heatmap
+
+    table = regimes.run_grid("bernoulli", {"p": 0.0}, n_values=[16, 32], d_values=[1, 2],
+                             estimators=["plugin"], reps=3, progress=False)
+    assert (table["truth"] == "reliable").all()
+    assert all(math.copysign(1.0, v) == 1.0 for v in table["h2_true"])
+    fig = regime_heatmap(table)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    assert any(isinstance(p, Rectangle) and not p.get_fill() for p in ax.patches)

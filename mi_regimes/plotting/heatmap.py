@@ -82,7 +82,8 @@ def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float
     plt = pyplot()
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch, Rectangle
+    from matplotlib.ticker import MaxNLocator
 
     column, label, centre = METRICS[metric]
     estimators = list(dict.fromkeys(table["estimator"]))
@@ -118,6 +119,10 @@ def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float
         reliable = (np.abs(rel) <= tol).astype(float)
         if 0 < reliable.sum() < reliable.size:
             ax.contour(x, d_values, reliable, levels=[0.5], colors="black", linewidths=2.0)
+        elif reliable.all():  # no boundary inside the grid: the whole panel is the region
+            ax.add_patch(Rectangle((x_edges[0], d_edges[0]), x_edges[-1] - x_edges[0],
+                                   d_edges[-1] - d_edges[0], fill=False, ec="black",
+                                   lw=4.0, zorder=3))
         ax.plot(h_line, d_values, color="gold", lw=2.2, ls="--")
         ax.plot(sat_line, d_values, color="magenta", lw=2.2, ls=":")
         ax.set_xlim(x_edges[0], x_edges[-1])
@@ -129,6 +134,7 @@ def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float
         ax.set_title(f"{e.replace('_', '-')}" + ("  (exact theory)" if method == {"exact"}
                                                   else ""))
     axes[0, 0].set_ylabel("D  (bits per sample)")
+    axes[0, 0].yaxis.set_major_locator(MaxNLocator(integer=True))  # D is a whole number
     cbar = fig.colorbar(mesh, ax=axes[0].tolist(), shrink=0.9, pad=0.02)
     cbar.set_label(label)
     handles = [

@@ -128,7 +128,7 @@ class Source:
     def collision_entropy(self) -> float:
         """Collision (Rényi order-2) entropy H₂ = -log2 Σ p² in bits (H₂ <= H)."""
         log_m, log_p = self.log_pmf_groups()
-        return float(-special.logsumexp(log_m + 2.0 * log_p) / LN2)
+        return float(-special.logsumexp(log_m + 2.0 * log_p) / LN2) + 0.0  # no -0.0
 
     @property
     def support(self) -> float:

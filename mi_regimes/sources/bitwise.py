@@ -53,7 +53,7 @@ class _Bernoulli(Source):
 
     @property
     def collision_entropy(self) -> float:
-        return -self.d * math.log2(self.p**2 + (1 - self.p) ** 2)
+        return -self.d * math.log2(self.p**2 + (1 - self.p) ** 2) + 0.0  # no -0.0
 
     def weight_pmf(self):
         from scipy import stats
