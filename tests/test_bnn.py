@@ -495,3 +495,22 @@ def test_recorder_keeps_clean_and_noisy_accuracy_and_test_inputs():
     assert h.train_acc[-1] == pytest.approx(acc_clean)
     assert rec.sets["population"].snapshots[-1][0].n == 4096
     assert rec.sets["test"].snapshots[-1][0].n == data.x_test.shape[0]
+
+
+def test_recorder_refuses_requests_it_would_drop_silently():
+    # an empty epoch list recorded nothing; epochs past the fit's last were dropped
+    # without a word; Recorder(n=0) named n_snapshots, which the caller had not typed
+    data = datasets.load("tishby12", rng=0)
+    with pytest.raises(ValueError, match="epochs: empty, so nothing would be recorded"):
+        Recorder(epochs=[])
+    with pytest.raises(ValueError, match=r"n: must be an integer >= 1"):
+        Recorder(n=0)
+    model = BinaryMLP([12, 6], n_classes=2, rng=0)
+    before = {k: v.copy() for k, v in model.params.items()}
+    with pytest.raises(ValueError, match=r"record: epochs \[7, 10\] come after the last "
+                                         r"epoch, 5; ask for epochs 0\.\.5"):
+        fit(model, data, 5, 256, rng=0, record=Recorder(epochs=[0, 7, 10]))
+    for k, v in model.params.items():  # refused before training
+        np.testing.assert_array_equal(v, before[k])
+    history = fit(model, data, 5, 256, rng=0, record=Recorder(epochs=[5, 0, 0]))
+    assert history.recording.epochs == [0, 5]

@@ -190,8 +190,10 @@ class Recorder:
     Parameters
     ----------
     epochs : sequence of int, optional
-        Explicit epochs (0 = before training); default about ``n_snapshots``
-        log-spaced ones, always including the first and the last.
+        Explicit epochs (0 = before training), at least one; :func:`fit` refuses
+        epochs past its last (early stopping may still end a fit before some of them).
+        Default about ``n_snapshots`` log-spaced ones, always including the first and
+        the last.
     n_snapshots : int
         Number of log-spaced snapshots when ``epochs`` is None.
     test : bool
@@ -203,15 +205,20 @@ class Recorder:
 
     def __init__(self, epochs=None, n_snapshots: int = 100, *, test: bool = True,
                  extra: dict | None = None, n: int | None = None):
+        count_name = "n_snapshots"
         if n is not None:  # the old name of n_snapshots
-            n_snapshots = n
+            n_snapshots, count_name = n, "n"
         if epochs is not None and not isinstance(epochs, Iterable):
             raise TypeError(f"epochs: expected a sequence of epoch numbers such as [0, 10, "
                             f"100], got {epochs!r}; for that many log-spaced snapshots pass "
                             "n_snapshots")
         self.requested = None if epochs is None else sorted(
             {check_int("epochs", e, 0) for e in epochs})  # 1.5 is refused, not truncated
-        self.n_snapshots = check_int("n_snapshots", n_snapshots, 1)
+        if self.requested == []:
+            raise ValueError("epochs: empty, so nothing would be recorded; pass at least one "
+                             "epoch (0 = before training), or None for n_snapshots "
+                             "log-spaced ones")
+        self.n_snapshots = check_int(count_name, n_snapshots, 1)
         self.test = bool(test)
         self.extra = dict(extra or {})
         for name, pair in self.extra.items():

@@ -141,6 +141,10 @@ def _check_fit_arguments(model, data, epochs, batch_size, lr, weight_decay, vali
     learning_rate(lr_schedule, lr, 0, epochs)  # validates the schedule name
     if record is not None and not isinstance(record, Recorder):
         raise TypeError(f"record: expected a Recorder, got {type(record).__name__}")
+    late = [e for e in (record.requested or []) if e > epochs] if record is not None else []
+    if late:  # they would be dropped without a word (early stopping may drop more)
+        raise ValueError(f"record: epochs {late} come after the last epoch, {epochs}; "
+                         f"ask for epochs 0..{epochs} or train longer")
 
 
 def fit(model: BinaryMLP, data: Dataset, epochs: int = 20, batch_size: int = 64,
