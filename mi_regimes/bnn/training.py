@@ -130,7 +130,8 @@ def _check_fit_arguments(model, data, epochs, batch_size, lr, weight_decay, vali
         raise ValueError(f"data: {data.name} has {data.x_train.shape[1]} features but the model "
                          f"expects {model.widths[0]}; set widths[0] = {data.x_train.shape[1]}")
     if data.n_classes > model.n_classes:
-        raise ValueError(f"data: {data.n_classes} classes but the model has {model.n_classes}")
+        raise ValueError(f"data: {data.name} has {data.n_classes} classes but the model "
+                         f"has {model.n_classes}; build it with n_classes={data.n_classes}")
     check_int("epochs", epochs, 1)
     check_int("batch_size", batch_size, 2)
     check_float("lr", lr, 0.0, low_open=True)
