@@ -514,6 +514,9 @@ def test_recorder_refuses_requests_it_would_drop_silently():
         np.testing.assert_array_equal(v, before[k])
     history = fit(model, data, 5, 256, rng=0, record=Recorder(epochs=[5, 0, 0]))
     assert history.recording.epochs == [0, 5]
+
+
+def test_fit_names_the_class_count_to_build():
     with pytest.raises(ValueError, match="data: digits has 10 classes but the model has 2; "
                                          "build it with n_classes=10"):
         fit(BinaryMLP([64, 6], n_classes=2, rng=0), datasets.load("digits", rng=0), 1, 64)
