@@ -220,12 +220,19 @@ def test_fit_on_a_dataset_built_from_any_container(form, tmp_path):
      "x_test: masked array with masked entries"),
     ({"y_train": Y[:, None].repeat(2, axis=1)}, ValueError, "y_train: expected 300 labels"),
     ({"n_classes": 1}, ValueError, "n_classes"),
+    # float64 beyond float32's range: NumPy's overflow warning came first
+    ({"x_train": np.full((300, 12), 1e300)}, ValueError, "x_train: contains NaN or inf "
+                                                         r"\(or values beyond float32\)"),
 ])
 def test_bad_datasets_are_refused_with_the_argument_named(change, err, match):
+    import warnings
+
     fields = {"x_train": X, "y_train": Y, "x_test": X, "y_test": Y, "name": "mine",
               "n_classes": 2, **change}
-    with pytest.raises(err, match=match):
-        Dataset(**fields)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the message alone, no warning before it
+        with pytest.raises(err, match=match):
+            Dataset(**fields)
 
 
 @pytest.mark.parametrize("binarize_input", [False, True])

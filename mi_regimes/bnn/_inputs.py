@@ -33,7 +33,8 @@ def check_input_matrix(name: str, x, n_features: int | None = None) -> np.ndarra
                          f"{x.shape}")
     if x.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected numeric inputs, got dtype {x.dtype}")
-    x = x.astype(np.float32, copy=False)
+    with np.errstate(over="ignore"):  # beyond float32 becomes inf, refused just below
+        x = x.astype(np.float32, copy=False)
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name}: contains NaN or inf (or values beyond float32); clean "
                          "the inputs first")
