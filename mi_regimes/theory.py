@@ -7,7 +7,8 @@ Binomial(N, p_k), so with f(c) = -(c/N) log2(c/N)
 
 Sources give their pmf as groups of equally likely states, so a sum over 2**64 states is
 a sum over at most D + 1 groups; each binomial sum runs only where the pmf is above
-~1e-30 (mean ± 12 s.d., in log space).
+~1e-30 (mean ± 12 s.d., in log space, with the log pmf of :mod:`mi_regimes._binomial`,
+accurate at any N).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
+from ._binomial import log_binom_pmf
 from .sources import Source
 from .sources._base import support_size
 
@@ -64,15 +66,6 @@ def _binom_range(n: int, p: float, start: int = 1) -> np.ndarray:
     lo = max(start, int(math.floor(mu - 12 * sd - 1)))
     hi = min(n, int(math.ceil(mu + 12 * sd + 30)))
     return np.arange(lo, hi + 1, dtype=np.float64)
-
-
-def _log_binom_pmf(c: np.ndarray, n, log_p: float) -> np.ndarray:
-    """ln Binom(c; n, p) from ln p: exact for p far below float64's smallest number."""
-    if log_p >= 0.0:  # p = 1 (two states holding all the mass leave the second q = 1)
-        return np.where(np.asarray(c) == n, 0.0, -np.inf)
-    log_q = math.log1p(-math.exp(log_p))
-    return (special.gammaln(n + 1) - special.gammaln(c + 1) - special.gammaln(n - c + 1)
-            + c * log_p + (n - c) * log_q)
 
 
 def _log_groups(source: Source) -> tuple[np.ndarray, np.ndarray]:
@@ -150,7 +143,7 @@ def expected_entropy(source: Source, n: int, estimator: str = "plugin") -> float
         if log_prob >= 0.0:
             continue  # a certain state contributes f(n) = 0
         c = _binom_range(n, math.exp(log_prob))
-        total += float(np.sum(np.exp(log_mult + _log_binom_pmf(c, n, log_prob)) * _f(c, n)))
+        total += float(np.sum(np.exp(log_mult + log_binom_pmf(c, n, log_prob)) * _f(c, n)))
     if estimator == "miller_madow":
         total += (expected_observed(source, n) - 1.0) / (2.0 * n * LN2)
     return total
@@ -177,7 +170,7 @@ def _counts_that_matter(n: int, log_m: float, log_p: float, start: int
     c = _binom_range(n, math.exp(log_p), start=start)
     if c.size == 0:
         return c, c
-    log_pmf = _log_binom_pmf(c, n, log_p)
+    log_pmf = log_binom_pmf(c, n, log_p)
     keep = log_m + log_pmf > _NEGLIGIBLE_LOG
     return c[keep], log_pmf[keep]
 
@@ -193,7 +186,7 @@ def _pair_moment(n: int, a: np.ndarray, log_a: np.ndarray, log_p: float,
     rest = n - a[:, None]
     log_q_rest = min(log_q - math.log1p(-math.exp(log_p)), 0.0)  # q / (1 - p) <= 1
     with np.errstate(invalid="ignore", divide="ignore"):
-        log_b = _log_binom_pmf(b[None, :], rest, log_q_rest)
+        log_b = log_binom_pmf(b[None, :], rest, log_q_rest)
     log_b = np.where(b[None, :] <= rest, log_b, -np.inf)
     weights = np.exp(log_a[:, None] + log_b)
     return float(np.sum(weights * (_g(a, n)[:, None] * _g(b, n)[None, :])))
