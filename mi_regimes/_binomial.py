@@ -25,7 +25,7 @@ import math
 import numba as nb
 import numpy as np
 
-__all__ = ["log_binom_pmf"]
+__all__ = ["log_binom_pmf", "log_one_minus_exp"]
 
 _HALF_LN_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -91,6 +91,14 @@ def _log_pmf(c, n, log_p, log_q, p_small, p):
     return out
 
 
+def log_one_minus_exp(log_p: float) -> float:
+    """ln(1 - p) from ln p < 0, without losing 1 - p to rounding when p is near 1 (nor p
+    when it is small); ``math.log1p(-math.exp(x))`` raised a domain error for
+    -1e-16 < x < 0, where e^x rounds to 1."""
+    p = math.exp(log_p)
+    return math.log1p(-p) if p < 0.5 else math.log(-math.expm1(log_p))
+
+
 def log_binom_pmf(c, n, log_p: float) -> np.ndarray:
     """ln Binom(c; n, p) for counts ``c`` (float64 integers) and ln p <= 0.
 
@@ -101,8 +109,7 @@ def log_binom_pmf(c, n, log_p: float) -> np.ndarray:
     if log_p >= 0.0:  # p = 1 (two states holding all the mass leave the second q = 1)
         return np.where(c == n, 0.0, -np.inf)
     p = math.exp(log_p)  # may underflow to 0: only ln(np) is needed then
-    # ln q without losing q = 1 - p to rounding when p is near 1 (or p to it when small)
-    log_q = math.log1p(-p) if p < 0.5 else math.log(-math.expm1(log_p))
+    log_q = log_one_minus_exp(log_p)
     flat = _log_pmf(np.ascontiguousarray(c).ravel(), np.ascontiguousarray(n).ravel(),
                     log_p, log_q, p < 0.5, p)
     return flat.reshape(c.shape)

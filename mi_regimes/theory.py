@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
-from ._binomial import log_binom_pmf
+from ._binomial import log_binom_pmf, log_one_minus_exp
 from .sources import Source
 from .sources._base import support_size
 
@@ -184,10 +184,8 @@ def _pair_moment(n: int, a: np.ndarray, log_a: np.ndarray, log_p: float,
     if a.size == 0 or b.size == 0:
         return 0.0
     rest = n - a[:, None]
-    log_q_rest = min(log_q - math.log1p(-math.exp(log_p)), 0.0)  # q / (1 - p) <= 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        log_b = log_binom_pmf(b[None, :], rest, log_q_rest)
-    log_b = np.where(b[None, :] <= rest, log_b, -np.inf)
+    log_q_rest = min(log_q - log_one_minus_exp(log_p), 0.0)  # q / (1 - p) <= 1
+    log_b = log_binom_pmf(b[None, :], rest, log_q_rest)  # -inf where b > rest
     weights = np.exp(log_a[:, None] + log_b)
     return float(np.sum(weights * (_g(a, n)[:, None] * _g(b, n)[None, :])))
 
