@@ -141,12 +141,7 @@ def _grassberger(c: np.ndarray, opts: Options) -> CountEstimate:
 def _nsb(c: np.ndarray, opts: Options) -> CountEstimate:
     from ._nsb import nsb_posterior
 
-    k = opts.alphabet_size if opts.alphabet_size is not None else c.size
-    if k < c.size:
-        raise ValueError(
-            f"alphabet_size: {_describe_k(k)} is smaller than the {c.size} states observed; "
-            "pass the true alphabet size (2**D for D-bit rows)"
-        )
+    k = opts.alphabet_size if opts.alphabet_size is not None else c.size  # >= c.size
     mean, sd = nsb_posterior(c, math.log(k))
     low, high = _normal_interval(mean, sd, opts.ci)
     return CountEstimate(mean, sd, (max(low, 0.0), min(high, math.log(k))))
@@ -183,10 +178,6 @@ def _normal_interval(value: float, sd: float, level: float) -> tuple[float, floa
     """value ± z·sd at the two-sided ``level`` (jackknife; NSB posterior, normal form)."""
     z = float(special.ndtri(0.5 + level / 2))
     return value - z * sd, value + z * sd
-
-
-def _describe_k(k) -> str:
-    return f"{k:g}" if k < 1e15 else f"2**{math.log2(k):.2f}"
 
 
 IMPLEMENTATIONS = {

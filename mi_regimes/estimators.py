@@ -124,7 +124,8 @@ def estimate_counts(
     rng : numpy.random.Generator, int or None
         Randomness for ``bootstrap``; an int is a seed.
     alphabet_size : float, optional
-        Number of possible states K (``nsb`` only); defaults to K_obs.
+        Number of possible states K, at least the states observed (used by the
+        estimators in :data:`USES_ALPHABET`); defaults to K_obs.
     scheme : {'auto', 'poisson', 'multinomial'}
         Bootstrap resampling scheme, see :func:`bootstrap`.
 
@@ -144,6 +145,12 @@ def estimate_counts(
     if rng is not None:
         rng = as_generator(rng)
     c = check_counts(counts)
+    observed = int(np.count_nonzero(c))
+    if alphabet_size is not None and alphabet_size < observed:
+        # the estimators that use K would cap or fold the value at log K: a wrong answer
+        raise ValueError(f"alphabet_size: {_describe_k(alphabet_size)} is smaller "
+                         f"than the {observed} states observed; pass the true alphabet "
+                         "size (2**D for D-bit rows)")
     opts = Options(int(n_boot), float(ci), rng, alphabet_size, scheme)
     res = _REGISTRY[estimator](c, opts)
     scale = 1.0 / log_base
@@ -410,3 +417,7 @@ def pym(counts, base: float = 2, alphabet_size: float | None = None) -> float:
     True
     """
     return estimate_counts(counts, "pym", base=base, alphabet_size=alphabet_size).value
+
+
+def _describe_k(k) -> str:
+    return f"{k:g}" if k < 1e15 else f"2**{math.log2(k):.2f}"

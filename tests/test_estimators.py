@@ -209,3 +209,17 @@ def test_value_of_valid_counts_is_estimate_counts_without_the_checks():
     counts = counts[counts > 0].astype(np.int64)
     for name in ("plugin", "miller_madow", "jackknife", "chao_shen", "grassberger"):
         assert E.value_of_valid_counts(counts, name) == E.estimate_counts(counts, name).value
+
+
+@pytest.mark.parametrize("name", E.ESTIMATORS)
+def test_an_alphabet_smaller_than_the_states_seen_is_refused(name):
+    # jvhw, unseen and pym capped their value at log2 K: with K = 16 and 197 states seen
+    # they said 4 bits without a word; pym with K = 1 said 0 bits (NSB alone refused)
+    counts = np.bincount(np.random.default_rng(0).integers(0, 4096, 200))
+    counts = counts[counts > 0]
+    assert counts.size == 197
+    for k in (1, 16, 196):
+        with pytest.raises(ValueError, match=f"alphabet_size: {k} is smaller than the 197 "
+                                             "states observed"):
+            E.estimate_counts(counts, name, alphabet_size=k, rng=0)
+    assert math.isfinite(E.estimate_counts(counts, name, alphabet_size=197, rng=0).value)
