@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 
 __all__ = ["check_int", "check_float", "check_fraction", "check_choice", "check_bool",
-           "check_alphabet_size", "check_counts", "check_table"]
+           "check_alphabet_size", "check_counts", "check_table", "check_memory"]
 
 
 def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
@@ -106,6 +106,25 @@ def check_table(name: str, table, columns: Iterable[str], producer: str) -> None
                          f"{producer}")
     if len(table) == 0:
         raise ValueError(f"{name}: holds no rows; pass the output of {producer}")
+
+
+def physical_memory() -> int | None:
+    """Bytes of RAM, where the OS says (POSIX); None elsewhere."""
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(name: str, need: float, what: str, fix: str) -> None:
+    """Refuse work whose arrays (``need`` bytes) cannot fit in this machine's RAM, before
+    any is allocated (NumPy's MemoryError names no argument, and a near miss swaps)."""
+    ram = physical_memory()
+    if ram is not None and need > ram:
+        raise ValueError(f"{name}: {what} need ~{need / 2**30:.1f} GiB, more than this "
+                         f"machine's {ram / 2**30:.1f} GiB; {fix}")
 
 
 def _range(low, high) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -27,7 +26,7 @@ import numpy as np
 from ._bounds import entropy_interval
 from ._parallel import map_tasks
 from ._random import as_seed_sequence, generator_for_key, renamed_seed
-from ._validation import check_fraction, check_int
+from ._validation import check_fraction, check_int, check_memory
 from .bits import n_words
 from .counting import count_words
 from .estimators import ESTIMATORS, USES_ALPHABET, estimate_counts
@@ -228,24 +227,12 @@ def _check_values(name: str, values, low: int) -> tuple[int, ...]:
     return tuple(dict.fromkeys(out))  # a repeated value would repeat its cells
 
 
-def _physical_memory() -> int | None:
-    """Bytes of RAM, where the OS says (POSIX); None elsewhere."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
 def _check_memory(n_values: tuple[int, ...], d_values: tuple[int, ...]) -> None:
     """Refuse a grid whose largest draw cannot fit, before any cell starts."""
     n, d = max(n_values), max(d_values)
     # one packed draw, the counter's copy of it and its partition buffer
-    need = 3 * n * 8 * n_words(d)
-    ram = _physical_memory()
-    if ram is not None and need > ram:
-        raise ValueError(f"n_values: N = {n} rows of D = {d} bits need ~{need / 2**30:.1f} "
-                         f"GiB per draw, more than this machine's {ram / 2**30:.1f} GiB; "
-                         "use smaller N (or D)")
+    check_memory("n_values", 3 * n * 8 * n_words(d),
+                 f"N = {n} rows of D = {d} bits", "use smaller N (or D)")
 
 
 def _grid_cell_rows(cell: _Cell) -> list[dict]:

@@ -194,3 +194,20 @@ def test_heavy_tail_with_more_heavy_states_than_words_is_refused():
         source = S.make("heavy_tail", d)
         assert source.pmf_groups()[0].sum() <= 2**d
         assert 0 <= source.entropy <= d
+
+
+@pytest.mark.parametrize("family", sorted(S.FAMILIES))
+def test_a_draw_larger_than_memory_is_refused_by_name(family, monkeypatch):
+    # sample_packed(10**10) of 64 bits raised NumPy's MemoryError (74.5 GiB), which
+    # names no argument; sample() also unpacks one byte per bit on top
+    import mi_regimes._validation as validation
+
+    monkeypatch.setattr(validation, "physical_memory", lambda: 2**20)  # a 1 MiB machine
+    source = S.make(family, 64)
+    with pytest.raises(ValueError, match=r"n: 200000 samples of 64 bits need ~0\.0 GiB, "
+                                         r"more than this machine's 0\.0 GiB"):
+        source.sample_packed(200_000, 0)
+    with pytest.raises(ValueError, match=r"n: 20000 samples of 64 bits \(packed, then one "
+                                         r"byte per bit\)"):
+        source.sample(20_000, 0)
+    assert source.sample_packed(1000, 0).words.shape == (1000, 1)

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import special
 
 from .._random import as_generator
-from .._validation import check_float, check_int
+from .._validation import check_float, check_int, check_memory
 from ..bits import PackedBits, n_words, pack_bits, unpack_bits
 
 __all__ = ["Source", "binary_entropy", "check_int", "check_probability", "as_generator",
@@ -163,7 +163,7 @@ class Source:
         temporaries (a float per bit for some families) stay bounded however large
         N × D is; a draw that fits one block is made in one call.
         """
-        n, rng = check_int("n", n, 1), as_generator(rng)
+        n, rng = self._draw_arguments(n, rng)
         rows = max(1, SAMPLE_BLOCK // self.d)
         if n <= rows:
             return pack_bits(self._sample_bits(n, rng))
@@ -172,6 +172,14 @@ class Source:
             stop = min(n, start + rows)
             words[start:stop] = pack_bits(self._sample_bits(stop - start, rng)).words
         return PackedBits._trusted(words, self.d)
+
+    def _draw_arguments(self, n, rng) -> tuple[int, np.random.Generator]:
+        """``n`` checked (an integer >= 1 whose packed rows fit in RAM) and ``rng`` as a
+        Generator: the start of every family's ``sample_packed``."""
+        n = check_int("n", n, 1)
+        check_memory("n", 8.0 * n * n_words(self.d), f"{n} samples of {self.d} bits",
+                     "draw fewer at a time")
+        return n, as_generator(rng)
 
     def sample(self, n: int, rng=None) -> np.ndarray:
         """Draw n iid samples as ``uint8[n, d]`` of {0, 1}.
@@ -183,6 +191,10 @@ class Source:
         rng : numpy.random.Generator, int or None
             Randomness (an int is a seed).
         """
+        n = check_int("n", n, 1)
+        check_memory("n", (8.0 * n_words(self.d) + self.d) * n,
+                     f"{n} samples of {self.d} bits (packed, then one byte per bit)",
+                     "draw fewer at a time, or use sample_packed")
         return unpack_bits(self.sample_packed(n, rng))
 
     def _sample_bits(self, n: int, rng: np.random.Generator) -> np.ndarray:

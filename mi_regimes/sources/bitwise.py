@@ -13,7 +13,6 @@ from ..bits import PackedBits, n_words
 from ._base import (
     LN2,
     Source,
-    as_generator,
     binary_entropy,
     check_int,
     check_probability,
@@ -61,7 +60,7 @@ class _Bernoulli(Source):
         return stats.binom.pmf(np.arange(self.d + 1), self.d, self.p)
 
     def sample_packed(self, n, rng=None):
-        n, rng = check_int("n", n, 1), as_generator(rng)
+        n, rng = self._draw_arguments(n, rng)
         if self.p != 0.5:
             return super().sample_packed(n, rng)
         # fair bits: raw 64-bit words, masked to d bits in the last word

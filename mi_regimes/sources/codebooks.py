@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_float
 from ..bits import PackedBits, pack_bits
-from ._base import Source, as_generator, check_int
+from ._base import Source, check_int
 
 __all__ = ["uniform_codebook", "zipf_codebook"]
 
@@ -43,7 +43,7 @@ class _Codebook(Source):
         return np.bincount(w, weights=self.probs, minlength=self.d + 1)
 
     def sample_packed(self, n, rng=None):
-        n, rng = check_int("n", n, 1), as_generator(rng)
+        n, rng = self._draw_arguments(n, rng)
         k = self.probs.size
         if np.all(self.probs == self.probs[0]):
             idx = rng.integers(0, k, size=n)

@@ -18,7 +18,7 @@ from scipy import special
 
 from .._validation import check_float
 from ..bits import PackedBits, n_words
-from ._base import LN2, Source, as_generator, check_int, check_probability, linear_groups
+from ._base import LN2, Source, check_int, check_probability, linear_groups
 
 __all__ = ["heavy_tail", "dyadic_zipf"]
 
@@ -169,7 +169,7 @@ class _DyadicZipf(Source):
         return rng.choice(self.d + 1, size=n, p=self._class_mass())
 
     def sample_packed(self, n, rng=None):
-        n, rng = check_int("n", n, 1), as_generator(rng)
+        n, rng = self._draw_arguments(n, rng)
         if self.d > 64:
             return super().sample_packed(n, rng)
         cls = self._classes(n, rng).astype(np.uint64)
