@@ -15,7 +15,8 @@ from collections.abc import Iterable
 import numpy as np
 
 __all__ = ["check_int", "check_float", "check_fraction", "check_choice", "check_bool",
-           "check_alphabet_size", "check_counts", "check_table", "check_memory"]
+           "check_alphabet_size", "check_alphabet_covers", "check_counts", "check_table",
+           "check_memory"]
 
 
 def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
@@ -91,6 +92,16 @@ def check_alphabet_size(name: str, value) -> int | float | None:
         raise ValueError(f"{name}: must be a finite number >= 1, got {value!r}; pass an "
                          "integer such as 2**D for a huge alphabet")
     return value
+
+
+def check_alphabet_covers(alphabet_size, observed: int) -> None:
+    """An alphabet (None = unknown) holding at least the ``observed`` distinct states:
+    the estimators that use K would cap or fold a value at log K, a wrong answer."""
+    if alphabet_size is not None and alphabet_size < observed:
+        size = (f"{alphabet_size:g}" if alphabet_size < 1e15
+                else f"2**{math.log2(alphabet_size):.2f}")
+        raise ValueError(f"alphabet_size: {size} is smaller than the {observed} states "
+                         "observed; pass the true alphabet size (2**D for D-bit rows)")
 
 
 def check_table(name: str, table, columns: Iterable[str], producer: str) -> None:

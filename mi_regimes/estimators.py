@@ -17,7 +17,7 @@ import numpy as np
 
 from ._count_estimators import IMPLEMENTATIONS, CountEstimate, Options
 from ._random import as_generator
-from ._validation import check_alphabet_size, check_counts
+from ._validation import check_alphabet_covers, check_alphabet_size, check_counts
 
 __all__ = [
     "ESTIMATORS",
@@ -145,12 +145,7 @@ def estimate_counts(
     if rng is not None:
         rng = as_generator(rng)
     c = check_counts(counts)
-    observed = int(np.count_nonzero(c))
-    if alphabet_size is not None and alphabet_size < observed:
-        # the estimators that use K would cap or fold the value at log K: a wrong answer
-        raise ValueError(f"alphabet_size: {_describe_k(alphabet_size)} is smaller "
-                         f"than the {observed} states observed; pass the true alphabet "
-                         "size (2**D for D-bit rows)")
+    check_alphabet_covers(alphabet_size, int(np.count_nonzero(c)))
     opts = Options(int(n_boot), float(ci), rng, alphabet_size, scheme)
     res = _REGISTRY[estimator](c, opts)
     scale = 1.0 / log_base
@@ -417,7 +412,3 @@ def pym(counts, base: float = 2, alphabet_size: float | None = None) -> float:
     True
     """
     return estimate_counts(counts, "pym", base=base, alphabet_size=alphabet_size).value
-
-
-def _describe_k(k) -> str:
-    return f"{k:g}" if k < 1e15 else f"2**{math.log2(k):.2f}"

@@ -46,7 +46,12 @@ from ._bounds import (
     summarize_counts,
     unseen_mass_bound,
 )
-from ._validation import check_alphabet_size, check_float, check_fraction
+from ._validation import (
+    check_alphabet_covers,
+    check_alphabet_size,
+    check_float,
+    check_fraction,
+)
 from .information import Estimate, count_samples, estimate_from_counts
 
 __all__ = ["DEFAULT_TOL", "SATURATION_TOL", "CONFIDENCE", "STATUSES", "CountSummary",
@@ -160,9 +165,7 @@ def classify(summary: CountSummary, value: float | None = None, *, alphabet_size
     if k is None:
         return Verdict("no guarantee", "no guarantee: the alphabet size is unknown, so "
                        "unseen states could carry any entropy; pass alphabet_size")
-    if k < s.k_observed:
-        raise ValueError(f"alphabet_size: {k} is smaller than the {s.k_observed} states "
-                         "observed")
+    check_alphabet_covers(k, s.k_observed)
     if interval is None:
         interval = entropy_interval(s, k, confidence)
     low, high, m0, rare, spread, bias = interval

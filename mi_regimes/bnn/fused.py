@@ -24,7 +24,7 @@ import numpy as np
 
 from . import products
 from ._cblas import mm_nn, mm_nt, mm_tn, sgemm_address
-from .kernels import PARALLEL_WORK, _sign_pack_rows, _xnor_rows
+from .kernels import _sign_pack_rows, _xnor_rows, threaded
 from .ops import (
     bn_sign_backward,
     bn_sign_forward,
@@ -155,7 +155,7 @@ def fused_step(model, xb: np.ndarray, yb: np.ndarray, grads) -> float | None:
         plan = model.__dict__["_fused_plan"] = _Plan(model, flat[0], stats)
     b = xb.shape[0]
     if (not plan.usable or model.dropout > 0 or b < 2 or b * plan.float_work >= products.SPLIT_WORK
-            or (b * plan.xnor_work >= PARALLEL_WORK and nb.get_num_threads() > 1)):
+            or threaded(b * plan.xnor_work)):
         return None  # the Python step: dropout, gemv shapes, or products it spreads
     address, ilp64 = sgemm_address()
     # eps and momentum stay float64, as the Python step passes them to the same kernels

@@ -166,7 +166,7 @@ def sign_pack(z: np.ndarray, out: np.ndarray) -> None:
     """
     _check_float2d("z", z)
     _check_out("out", out, (z.shape[0], (z.shape[1] + 63) // 64), (np.uint64,))
-    _SIGN_PACK[z.size >= PARALLEL_WORK and _threads() > 1](z, out)
+    _SIGN_PACK[threaded(z.size)](z, out)
 
 
 def xnor_matmul(a: np.ndarray, w: np.ndarray, k: int, out: np.ndarray) -> None:
@@ -201,7 +201,7 @@ def xnor_matmul_masked(a: np.ndarray, keep: np.ndarray, w: np.ndarray, out: np.n
 
 def _xnor(a, keep, w, k, out) -> None:
     w_t = np.ascontiguousarray(w.T)
-    _XNOR[a.shape[0] * w.shape[0] * a.shape[1] >= PARALLEL_WORK and _threads() > 1](
+    _XNOR[threaded(a.shape[0] * w.shape[0] * a.shape[1])](
         a, keep, w_t, k, out)
 
 
@@ -229,6 +229,8 @@ def _check_out(name: str, out, shape: tuple[int, int], dtypes) -> None:
                          f"{got}; allocate it with np.empty({shape}, ...)")
 
 
-def _threads() -> int:
-    # one thread: the serial driver, without the parallel one's scheduling overhead
-    return nb.get_num_threads()
+def threaded(work: int) -> bool:
+    """Whether ``work`` word operations (or values) go to a parallel driver: only from
+    :data:`PARALLEL_WORK` up, and only with more than one thread (with one, the serial
+    driver, without the parallel one's scheduling overhead)."""
+    return work >= PARALLEL_WORK and nb.get_num_threads() > 1

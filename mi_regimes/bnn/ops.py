@@ -21,7 +21,7 @@ import math
 import numba as nb
 import numpy as np
 
-from .kernels import PARALLEL_WORK, pack_row_bits
+from .kernels import pack_row_bits, threaded
 
 __all__ = ["xent_and_hits", "sign_weights", "sign_weight_bits", "bn_sign_forward", "bn_sign_eval",
            "bn_sign_backward", "output_logits", "output_layer",
@@ -207,7 +207,7 @@ def bn_sign_eval(pre, gamma, beta, eps, run_mean, run_var, a_bits, a_sign=None) 
     pass. Large inputs are spread over the threads (rows are independent, so the
     result does not depend on their number).
     """
-    parallel = pre.size >= PARALLEL_WORK and nb.get_num_threads() > 1
+    parallel = threaded(pre.size)
     # an empty array rather than None: one compiled version instead of two (~2 s each)
     keep_sign = a_sign is not None
     (_bn_sign_eval_parallel if parallel else _bn_sign_eval_serial)(
@@ -277,7 +277,7 @@ def output_layer(a, w, bias, logits) -> None:
     """:func:`output_logits`, its rows spread over the threads when there are many: the
     evaluation of a whole data set (a serial pass was 0.7-2.5 ms of a wide network's
     7-50 ms evaluation on two threads). Each row's logits are the same bit for bit."""
-    parallel = a.shape[0] * a.shape[1] >= PARALLEL_WORK and nb.get_num_threads() > 1
+    parallel = threaded(a.shape[0] * a.shape[1])
     (_output_logits_parallel if parallel else output_logits)(a, w, bias, logits)
 
 
