@@ -64,6 +64,12 @@ Y_FORMS = {
     "read-only": lambda y: _read_only(y),
     "column vector": lambda y: y[:, None],
     "one-column DataFrame": lambda y: pd.DataFrame({"label": y}),
+    # np.asarray refused these three (object dtype) or read them as other values
+    "object array": lambda y: y.astype(object),
+    "nullable Int64 Series": lambda y: pd.Series(y).astype("Int64"),
+    "masked, nothing masked": lambda y: np.ma.masked_array(y, mask=False),
+    "big-endian": lambda y: y.astype(">i4"),
+    "categorical Series": lambda y: pd.Series(y).astype("category"),
 }
 
 
@@ -115,6 +121,10 @@ def test_train_step_is_the_same_for_every_batch_form(x_form, y_form, tmp_path):
     (np.array(["a", "b"] * 32), TypeError, "yb: expected integer class labels"),
     (np.r_[np.zeros(63, int), 2], ValueError, r"yb: labels must lie in 0\.\.1"),
     (np.zeros(63, int), ValueError, "yb: expected 64 labels"),
+    # masked entries were read as the values under the mask, silently
+    (np.ma.masked_array(Y[:64], mask=np.arange(64) == 3), ValueError,
+     "yb: masked array with masked entries"),
+    (iter(Y[:64].tolist()), TypeError, r"yb: a list_iterator \(an iterator\)"),
 ])
 def test_bad_batch_labels_raise_and_change_nothing(labels, err, match):
     model = BinaryMLP([12, 10, 7], n_classes=2, rng=0)
@@ -219,6 +229,8 @@ def test_fit_on_a_dataset_built_from_any_container(form, tmp_path):
     ({"x_test": np.ma.masked_array(X, mask=np.eye(300, 12) > 0)}, ValueError,
      "x_test: masked array with masked entries"),
     ({"y_train": Y[:, None].repeat(2, axis=1)}, ValueError, "y_train: expected 300 labels"),
+    ({"y_test": np.ma.masked_array(Y, mask=Y == 0)}, ValueError,
+     "y_test: masked array with masked entries"),
     ({"n_classes": 1}, ValueError, "n_classes"),
     # float64 beyond float32's range: NumPy's overflow warning came first
     ({"x_train": np.full((300, 12), 1e300)}, ValueError, "x_train: contains NaN or inf "

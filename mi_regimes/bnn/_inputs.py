@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._containers import unwrap
+from .._containers import to_array, unwrap
 
 __all__ = ["check_input_matrix", "check_labels"]
 
@@ -63,9 +63,14 @@ def check_labels(name: str, y, n: int, n_classes: int) -> np.ndarray:
 
     Integer and bool labels are taken as they are; float labels only when every value
     is a whole number (as read from a CSV), since truncating 1.7 to 1 would be a silent
-    wrong answer.
+    wrong answer. Containers are read as the estimators read them (:func:`to_array`):
+    a masked array with masked entries, an iterator or a missing value is refused, where
+    ``np.asarray`` read masked labels as values and an iterator as one object.
     """
-    y = np.asarray(y)
+    if n == 0:  # to_array refuses empty arrays: none is needed here
+        y = np.asarray(unwrap(y, name))
+    else:
+        y = to_array(y, name)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]  # a column vector of labels (y[:, None], df[["label"]])
     if y.ndim != 1 or y.shape[0] != n:
