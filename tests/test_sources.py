@@ -211,3 +211,25 @@ def test_a_draw_larger_than_memory_is_refused_by_name(family, monkeypatch):
                                          r"byte per bit\)"):
         source.sample(20_000, 0)
     assert source.sample_packed(1000, 0).words.shape == (1000, 1)
+
+
+@pytest.mark.parametrize("rows, match", [
+    ([[0, 0.5, 1]], "rows: values must be binary"),  # was 2**-2.77, a fraction read as bits
+    ([[0, 2, 1]], "rows: values must be binary"),
+    ([[0, np.nan, 1]], "rows: values must be binary"),  # was 1.0 (log2 p = 0), with a warning
+    (np.ma.masked_array([[0, 1, 1]], mask=[[True, False, False]]),
+     "rows: masked array with masked entries"),
+    ([[0, 1]], r"rows: expected shape \(m, 3\), got \(1, 2\)"),
+])
+def test_log2_prob_refuses_rows_that_are_not_bits(rows, match):
+    with pytest.raises(ValueError, match=match):
+        S.bernoulli(3, 0.3).log2_prob(rows)
+
+
+def test_log2_prob_takes_every_form_of_bits():
+    src = S.markov(5, 0.8)
+    rows = naive.all_words(5)
+    want = src.log2_prob(rows)
+    for form in (rows.tolist(), 2 * rows.astype(np.int8) - 1, rows.astype(bool),
+                 np.asfortranarray(rows), mr.pack_bits(rows)):
+        np.testing.assert_array_equal(src.log2_prob(form), want)

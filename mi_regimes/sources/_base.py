@@ -144,13 +144,15 @@ class Source:
 
         Parameters
         ----------
-        rows : array_like
-            ``(m, d)`` array of {0, 1}.
+        rows : array_like or PackedBits
+            ``(m, d)`` rows of {0, 1} or {-1, +1}, in any container :func:`pack_bits`
+            takes (values other than bits are refused: cast to integers, 0.5, 2 or NaN
+            gave a probability without a word).
         """
-        rows = np.asarray(rows)
-        if rows.ndim != 2 or rows.shape[1] != self.d:
-            raise ValueError(f"rows: expected shape (m, {self.d}), got {rows.shape}")
-        return self._log2_prob(rows.astype(np.int64))
+        packed = pack_bits(rows, "rows")
+        if packed.d != self.d:
+            raise ValueError(f"rows: expected shape (m, {self.d}), got {packed.shape}")
+        return self._log2_prob(unpack_bits(packed).astype(np.int64))
 
     def _log2_prob(self, rows: np.ndarray) -> np.ndarray:
         raise NotImplementedError
