@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
+
+from ._containers import unwrap
 
 __all__ = ["check_int", "check_float", "check_fraction", "check_choice", "check_bool",
            "check_alphabet_size", "check_alphabet_covers", "check_counts", "check_table",
@@ -164,7 +166,18 @@ def check_counts(counts, name: str = "counts") -> np.ndarray:
         ``int64`` array of the non-zero counts: ``counts`` itself when it already is a
         positive int64 vector (never modified), else a new array.
     """
-    arr = np.asarray(counts)
+    if isinstance(counts, Mapping):  # a Counter of states: np.asarray makes one object
+        raise TypeError(f"{name}: got a {type(counts).__name__}; pass its counts, e.g. "
+                        f"list({name}.values())")
+    # a masked count was read as the value under the mask; an iterator as one object
+    arr = np.asarray(unwrap(counts, name))
+    if arr.dtype == object and arr.ndim == 1:
+        try:  # Python integers (a list built by hand, pandas object columns)
+            arr = arr.astype(np.int64) if all(isinstance(v, numbers.Integral)
+                                              for v in arr.tolist()) else arr
+        except OverflowError:
+            raise ValueError(f"{name}: a count beyond int64; pass sample counts (at most "
+                             "2**53 in all)") from None
     if (arr.dtype == np.int64 and arr.ndim == 1 and arr.size and arr.min() > 0
             and arr.max() <= _MAX_TOTAL // arr.size):
         return arr  # the usual case (output of counting): no copy, the total cannot overflow

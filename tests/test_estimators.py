@@ -3,6 +3,7 @@ import math
 import mpmath
 import naive
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -174,6 +175,31 @@ def test_bad_options(kwargs, match):
 def test_bad_counts(counts, err):
     with pytest.raises(err, match="counts"):
         E.plugin(counts)
+
+
+@pytest.mark.parametrize("counts, err, match", [
+    # the count under the mask was read as a count, silently
+    (np.ma.masked_array([5, 3, 2], mask=[True, False, False]), ValueError,
+     "counts: masked array with masked entries"),
+    (iter([5, 3, 2]), TypeError, r"counts: a list_iterator \(an iterator\)"),
+    (__import__("collections").Counter("aab"), TypeError,
+     r"counts: got a Counter; pass its counts, e.g. list\(counts.values\(\)\)"),
+    (np.array([5, 2**70], dtype=object), ValueError, "counts: a count beyond int64"),
+])
+def test_counts_in_containers_that_hid_their_values(counts, err, match):
+    with pytest.raises(err, match=match):
+        E.estimate_counts(counts, "plugin")
+
+
+@pytest.mark.parametrize("form", [
+    lambda c: np.ma.masked_array(c, mask=False), lambda c: np.array(c, dtype=object),
+    lambda c: pd.Series(c).astype("Int64"), lambda c: tuple(c), lambda c: c.astype(">i8"),
+])
+def test_count_containers_give_the_plain_value(form):
+    counts = np.array([5, 3, 2, 1])
+    for name in ("plugin", "miller_madow", "nsb"):
+        assert (E.estimate_counts(form(counts), name).value
+                == E.estimate_counts(counts, name).value)
 
 
 @pytest.mark.parametrize("counts", [np.array([2**62, 2**62]), np.array([2**63 + 5], np.uint64),
