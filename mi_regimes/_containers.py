@@ -1,8 +1,9 @@
 """Every container a user may pass, as a NumPy array: the first step of validation.
 
 Lists, tuples, lists of lists, pandas objects (``to_numpy``), masked arrays without
-masked entries, memmaps, any order and byte order; object arrays resolved into numbers
-(or, for 1-D symbols, text and exact big integers). Nothing is copied that need not be.
+masked entries, SciPy sparse matrices (made dense), memmaps, any order and byte order;
+object arrays resolved into numbers (or, for 1-D symbols, text and exact big integers).
+Nothing is copied that need not be.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ __all__ = ["to_array", "unwrap"]
 def unwrap(x, name: str):
     """The checks every reader of user arrays shares (samples and the trainer's inputs):
     an iterator is refused (``np.asarray`` would make one object of it), a masked array
-    gives its data, or an error when entries are masked (they would be read as values)."""
+    gives its data, or an error when entries are masked (they would be read as values),
+    a SciPy sparse matrix or array its dense values."""
     if isinstance(x, Iterator):
         raise TypeError(f"{name}: a {type(x).__name__} (an iterator) is read only once; pass "
                         f"a list or an array, e.g. list({name})")
+    if type(x).__module__.startswith("scipy.sparse") and callable(getattr(x, "toarray", None)):
+        return x.toarray()  # np.asarray wraps a sparse matrix as one object
     if isinstance(x, np.ma.MaskedArray):
         if np.ma.getmaskarray(x).any():
             raise ValueError(f"{name}: masked array with masked entries; drop or fill them "

@@ -9,6 +9,7 @@ the compiled training step fail to compile, with a Numba typing error.)
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse
 
 from mi_regimes.bnn import Adam, BinaryMLP, Recorder, datasets, fit, train_step
 from mi_regimes.bnn.datasets import Dataset
@@ -54,6 +55,7 @@ X_FORMS = {
         {i: a[:, i].astype(bool) if i % 2 else a[:, i] for i in range(a.shape[1])}),
     "object array": lambda a, tmp: a.astype(object),
     "masked, nothing masked": lambda a, tmp: np.ma.masked_array(a, mask=False),
+    "scipy sparse matrix": lambda a, tmp: scipy.sparse.csr_matrix(a),
 }
 Y_FORMS = {
     "list": lambda y: y.tolist(),

@@ -15,6 +15,7 @@ import naive
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -81,6 +82,9 @@ ROW_FORMS = {
     "signs DataFrame": lambda a, p: pd.DataFrame(2 * a - 1),
     "masked, nothing masked": lambda a, p: np.ma.masked_array(a, mask=False),
     "PackedBits": lambda a, p: mr.pack_bits(a),
+    # np.asarray wraps these as one object: refused as "the single value <...>"
+    "scipy sparse matrix": lambda a, p: scipy.sparse.csr_matrix(a),
+    "scipy sparse array": lambda a, p: scipy.sparse.coo_array(a),
 }
 
 SYMBOL_FORMS = {
