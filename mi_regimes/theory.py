@@ -59,13 +59,39 @@ def _check_n(n) -> int:
     return int(n)
 
 
-def _binom_range(n: int, p: float, start: int = 1) -> np.ndarray:
-    """Counts c in start..n where Binom(c; n, p) is not negligible (mass outside < 1e-30)."""
+def _binom_bounds(n: int, p: float, start: int = 1) -> tuple[int, int]:
+    """First and last count c in start..n where Binom(c; n, p) is not negligible (mass
+    outside < 1e-30)."""
     mu = n * p
     sd = math.sqrt(n * p * (1 - p))
-    lo = max(start, int(math.floor(mu - 12 * sd - 1)))
-    hi = min(n, int(math.ceil(mu + 12 * sd + 30)))
+    return (max(start, int(math.floor(mu - 12 * sd - 1))),
+            min(n, int(math.ceil(mu + 12 * sd + 30))))
+
+
+def _binom_range(n: int, p: float, start: int = 1) -> np.ndarray:
+    """The counts of :func:`_binom_bounds`, as float64."""
+    lo, hi = _binom_bounds(n, p, start)
     return np.arange(lo, hi + 1, dtype=np.float64)
+
+
+#: Widest binomial range :func:`expected_entropy` sums term by term (its width is ~24 s.d.).
+#: A wider one, N p (1 - p) above ~7e6, takes :func:`_series_f` instead: summing it cost
+#: ~√N time and memory (2**70 samples asked for 194 GiB).
+SERIES_RANGE = 1 << 16
+
+
+def _series_f(n: int, log_p: float) -> float:
+    """E[f(c)], c ~ Binom(N, p), from the central moments of c to order 1/N² (bits).
+
+    Taylor's series of f(c) = -(c/N) ln(c/N) about μ = Np (its second, third and fourth
+    derivatives there are -1/(Nμ), 1/(Nμ²) and -2/(Nμ³)), with the central moments
+    σ² = Np(1-p), Np(1-p)(1-2p) and 3σ⁴ + O(N), gives
+    -p ln p - (1-p)/(2N) + [(1-p)(1-2p)/6 - (1-p)²/4] / (N²p) + O(1/(N³p²)).
+    Used only where N p (1 - p) > ~7e6: the remainder is then below 1e-20 bits.
+    """
+    p = math.exp(log_p)
+    q = -math.expm1(log_p)
+    return (-p * log_p - q / (2 * n) + (q * (1 - 2 * p) / 6 - q * q / 4) / (n * n * p)) / LN2
 
 
 def _log_groups(source: Source) -> tuple[np.ndarray, np.ndarray]:
@@ -142,11 +168,15 @@ def expected_entropy(source: Source, n: int, estimator: str = "plugin") -> float
     for log_mult, log_prob in zip(*_log_groups(source), strict=True):
         if log_prob >= 0.0:
             continue  # a certain state contributes f(n) = 0
-        c = _binom_range(n, math.exp(log_prob))
+        lo, hi = _binom_bounds(n, math.exp(log_prob))
+        if hi - lo >= SERIES_RANGE:  # m <= 1/p here: a finite product
+            total += math.exp(log_mult) * _series_f(n, log_prob)
+            continue
+        c = np.arange(lo, hi + 1, dtype=np.float64)
         total += float(np.sum(np.exp(log_mult + log_binom_pmf(c, n, log_prob)) * _f(c, n)))
     if estimator == "miller_madow":
         total += (expected_observed(source, n) - 1.0) / (2.0 * n * LN2)
-    return total
+    return float(total)
 
 
 def _g(c: np.ndarray, n: int) -> np.ndarray:
@@ -175,6 +205,16 @@ def _counts_that_matter(n: int, log_m: float, log_p: float, start: int
     return c[keep], log_pmf[keep]
 
 
+def _surely_kept(n: int, p: float) -> float:
+    """A lower bound on the counts :func:`_counts_that_matter` keeps for a state of
+    probability p: with s.d. σ >= 100, Binom(c; N, p) > 1e-40 within μ ± 8σ, so listing
+    (at N ~ 1e11, 1024 groups of ~1e5 counts each) can stop once their cost is known."""
+    sd = math.sqrt(n * p * (1 - p))
+    if sd < 100:
+        return 0.0
+    return max(0.0, min(n, n * p + 8 * sd) - max(2.0, n * p - 8 * sd))
+
+
 def _pair_moment(n: int, a: np.ndarray, log_a: np.ndarray, log_p: float,
                  b: np.ndarray, log_q: float) -> float:
     """E[g(a) g(b)] for (a, b) the counts of two distinct states with probs p, q.
@@ -198,6 +238,8 @@ def _times_multiplicity(log_m: float | np.ndarray, x: float | np.ndarray) -> np.
 
 #: Largest (Σ binomial range sizes)² for which ``sd_entropy`` sums exactly.
 EXACT_VARIANCE_COST = 4e7
+#: Widest one group's binomial range may be before its counts are listed at all.
+_WIDEST_EXACT = 1 << 22
 
 
 def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValue:
@@ -228,9 +270,19 @@ def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValu
         raise ValueError(f"method: choose 'auto', 'exact' or 'asymptotic', got {method!r}")
     log_m, log_p = _log_groups(source)
     p = np.exp(log_p)
-    # groups whose states are (almost) never seen twice add (almost) nothing: dropped
-    counts = [_counts_that_matter(n, lm, lp, 2) for lm, lp in zip(log_m, log_p, strict=True)]
-    cost = float(sum(c.size for c, _ in counts) ** 2)
+    # A group this wide is far past EXACT_VARIANCE_COST (its counts that matter span at
+    # least ±10 s.d.), and listing its counts alone would take gigabytes at N ~ 1e18
+    widest = max(hi - lo + 1 for lo, hi in (_binom_bounds(n, float(q), 2) for q in p))
+    if widest > _WIDEST_EXACT and method == "exact":
+        raise ValueError(f"method: the exact variance at n={n} sums over {widest:.3g} "
+                         "counts of one state; use method='auto' or 'asymptotic'")
+    counts = []
+    if widest <= _WIDEST_EXACT and (method == "exact" or sum(
+            _surely_kept(n, float(q)) for q in p) ** 2 <= EXACT_VARIANCE_COST):
+        # groups whose states are (almost) never seen twice add (almost) nothing: dropped
+        counts = [_counts_that_matter(n, lm, lp, 2)
+                  for lm, lp in zip(log_m, log_p, strict=True)]
+    cost = float(sum(c.size for c, _ in counts) ** 2) if counts else math.inf
     if method == "exact" or (method == "auto" and cost <= EXACT_VARIANCE_COST):
         live = [i for i, (c, _) in enumerate(counts) if c.size and log_p[i] < 0.0]
         mean_g = np.zeros(p.size)
@@ -261,12 +313,18 @@ def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValu
     return TheoryValue(float(var) / LN2**2, "asymptotic (Basharin)")
 
 
+#: Most rows :func:`sd_entropy` simulates (draws × n) when it must simulate (~100 s).
+MONTE_CARLO_SAMPLES = 200_000_000
+_MIN_DRAWS = 20  # relative standard error ~16 %
+
+
 def sd_entropy(source: Source, n: int) -> TheoryValue:
     """Standard deviation of the plug-in entropy (bits), never above its bound.
 
     Exact (:func:`variance_entropy`) wherever feasible. Otherwise Basharin's asymptotic
     formula where it holds (every state expected at least 20 times), else a Monte Carlo
-    estimate (fixed seed, 200 to 2000 draws, labelled with its relative standard error);
+    estimate (fixed seed, 200 to 2000 draws, fewer past n = 10⁶ so that at most
+    :data:`MONTE_CARLO_SAMPLES` rows are drawn, labelled with its relative standard error);
     in any case at most log2(N)/2: Ĥ_plugin lies in [0, log2 N], and a variable on an
     interval of length L has standard deviation at most L/2 (Popoviciu's inequality).
 
@@ -274,6 +332,11 @@ def sd_entropy(source: Source, n: int) -> TheoryValue:
     -------
     TheoryValue
         ``(sd, method)``.
+
+    Raises
+    ------
+    ValueError
+        When none of the three reaches it: past n = 10⁷ when only simulation applies.
 
     Examples
     --------
@@ -291,7 +354,15 @@ def sd_entropy(source: Source, n: int) -> TheoryValue:
     if n * math.exp(float(_log_groups(source)[1].min())) >= 20:
         return TheoryValue(min(math.sqrt(var.value), bound), var.method)
     # neither exact (too many pmf groups) nor asymptotic (states seen rarely): simulate
-    reps = int(min(2000, max(200, 2e7 // n)))
+    if n > MONTE_CARLO_SAMPLES // _MIN_DRAWS:
+        raise ValueError(
+            f"n: the sd of {source} at n={n} is out of reach: the exact sum costs too much, "
+            f"Basharin's formula needs every state expected >= 20 times (the rarest is "
+            f"expected {n * math.exp(float(_log_groups(source)[1].min())):.3g} times), and "
+            f"{_MIN_DRAWS} simulated data sets of n rows exceed the {MONTE_CARLO_SAMPLES:.0e} "
+            f"rows it simulates at most; use n <= {MONTE_CARLO_SAMPLES // _MIN_DRAWS}")
+    # 200 draws up to n = 1e6 (2000 for small n), then fewer: at most 2e8 rows (~100 s)
+    reps = int(min(2000, max(200, 2e7 // n), MONTE_CARLO_SAMPLES // n))
     rng = np.random.default_rng(0)  # a fixed seed: the same source and N, the same value
     from .counting import count_words
     from .estimators import plugin

@@ -288,3 +288,51 @@ def test_exact_sd_agrees_with_basharin_where_every_state_is_seen_often(family, d
     asymptotic = math.sqrt(T.variance_entropy(source, n, "asymptotic").value)
     assert exact.method == "exact"
     assert exact.value == pytest.approx(asymptotic, rel=0.02)
+
+
+@pytest.mark.parametrize("src, n", [(S.bernoulli(8, 0.3), 10**9), (S.bernoulli(3, 0.5), 10**8),
+                                    (S.markov(6, 0.9), 10**10), (S.bernoulli(1, 0.5), 10**11)])
+def test_moment_series_equals_the_binomial_sum_where_it_takes_over(src, n, monkeypatch):
+    # past SERIES_RANGE counts a group's E[f(c)] comes from the central moments of c;
+    # there the term-by-term sum and the series agree to float64 rounding
+    monkeypatch.setattr(T, "SERIES_RANGE", 1 << 62)
+    summed = T.expected_entropy(src, n)
+    monkeypatch.setattr(T, "SERIES_RANGE", 0)
+    assert T.expected_entropy(src, n) == pytest.approx(summed, rel=0, abs=1e-13)
+
+
+def test_theory_at_astronomical_n_answers_without_listing_counts():
+    # 2**70 samples asked for 194 GiB (the binomial range of each group, ~√N counts)
+    # and the sd at 10**18 for 41.7 GiB; both raised MemoryError
+    n = 2**70
+    value = T.expected_entropy(S.uniform_codebook(20, 1000, 0), n)
+    assert type(value) is float
+    assert value == pytest.approx(math.log2(1000) - 999 / (2 * n * math.log(2)), abs=1e-12)
+    sd = T.sd_entropy(S.bernoulli(8, 0.3), 10**18)
+    assert sd.method == "asymptotic (Basharin)"
+    assert sd.value == pytest.approx(
+        math.sqrt(T.variance_entropy(S.bernoulli(8, 0.3), 10**18, "asymptotic").value))
+    with pytest.raises(ValueError, match="method: the exact variance at n=1000000000000000000"):
+        T.variance_entropy(S.bernoulli(8, 0.3), 10**18, "exact")
+
+
+def test_sd_out_of_reach_is_refused_not_simulated_for_hours():
+    # no exact sum, no Basharin (the rarest state is expected 5e-55 times): 200 draws of
+    # 1e9 rows were simulated, hours of work; sd_entropy now says so by name
+    with pytest.raises(ValueError, match=r"n: the sd of markov\(d=64.* is out of reach.*"
+                                         r"use n <= 10000000"):
+        T.sd_entropy(S.markov(64, 0.9), 10**9)
+
+
+def test_theory_cli_reports_what_it_can_when_the_sd_is_out_of_reach(capsys):
+    import json
+
+    from mi_regimes.cli import main
+
+    assert main(["theory", "--family", "markov", "--d", "64", "--n", "1000000000",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sd_plugin_bits"] is None and out["sd_method"].startswith("out of reach")
+    assert 0 < out["expected_plugin_bits"] < math.log2(10**9)
+    assert main(["theory", "--family", "markov", "--d", "64", "--n", "1000000000"]) == 0
+    assert "sd(H_plugin)      = out of reach" in capsys.readouterr().out

@@ -40,6 +40,7 @@ def run_sources(args: argparse.Namespace) -> int:
 def run_theory(args: argparse.Namespace) -> int:
     from ..sources import make
     from ..theory import (
+        TheoryValue,
         expected_entropy,
         expected_observed,
         saturation_boundary,
@@ -54,14 +55,17 @@ def run_theory(args: argparse.Namespace) -> int:
     n = args.n
     p_sat = saturation_probability(src, n)
     n_sat = saturation_boundary(src)
-    sd = sd_entropy(src, n)
+    try:
+        sd = sd_entropy(src, n)
+    except ValueError as exc:  # out of reach at this n: the other quantities still are
+        sd = TheoryValue(math.nan, f"out of reach ({str(exc).split(' is out of reach: ')[-1]})")
     rows = {
         "source": str(src), "n": n, "entropy_bits": src.entropy,
         "collision_entropy_bits": src.collision_entropy, "support": src.support,
         "expected_plugin_bits": expected_entropy(src, n, "plugin"),
         "expected_miller_madow_bits": expected_entropy(src, n, "miller_madow"),
         "expected_k_observed": expected_observed(src, n),
-        "sd_plugin_bits": sd.value, "sd_method": sd.method,
+        "sd_plugin_bits": None if math.isnan(sd.value) else sd.value, "sd_method": sd.method,
         "p_all_distinct": p_sat.value, "p_all_distinct_method": p_sat.method,
         "n_saturation": n_sat.value, "n_saturation_method": n_sat.method,
     }
@@ -73,7 +77,10 @@ def run_theory(args: argparse.Namespace) -> int:
           f"support = {src.support:.6g}, log2 N = {math.log2(n):.4f}")
     print(f"  E[H_plugin]       = {rows['expected_plugin_bits']:.6f} bits (exact)")
     print(f"  E[H_miller_madow] = {rows['expected_miller_madow_bits']:.6f} bits (exact)")
-    print(f"  sd(H_plugin)      = {rows['sd_plugin_bits']:.6f} bits ({sd.method})")
+    if rows["sd_plugin_bits"] is None:
+        print(f"  sd(H_plugin)      = {sd.method}")
+    else:
+        print(f"  sd(H_plugin)      = {rows['sd_plugin_bits']:.6f} bits ({sd.method})")
     print(f"  E[K_obs]          = {rows['expected_k_observed']:.6g} (exact)")
     print(f"  P(all distinct)   = {p_sat.value:.6g} ({p_sat.method})")
     print(f"  N_sat (P = 1/2)   = {n_sat.value:.6g} ({n_sat.method})")
