@@ -1,5 +1,6 @@
 import json
 import math
+import re
 import subprocess
 import sys
 
@@ -408,3 +409,34 @@ def test_plane_figure_labels_epochs_as_plain_numbers(tishby_run):
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def _cut(path, keep):
+    data = path.read_bytes()[:keep]
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("name, make, match", [
+    # an empty .npy or .npz, and a cut-short .npz, ended in EOFError / BadZipFile tracebacks
+    ("empty.npy", lambda p: p.write_bytes(b""), "not a whole NumPy .npy file"),
+    ("empty.npz", lambda p: p.write_bytes(b""), "not a whole NumPy .npz file"),
+    ("cut.npz", lambda p: (np.savez(p, np.zeros((40, 3))), _cut(p, 100)),
+     "not a whole NumPy .npz file"),
+    # any file without NumPy's header was said to hold "pickled (object) data"
+    ("text.npy", lambda p: p.write_text("0,1\n1,0\n"), "not a NumPy .npy/.npz file"),
+    ("objects.npy", lambda p: np.save(p, np.array([[0, 1]], dtype=object), allow_pickle=True),
+     r"holds a NumPy object array, which is never loaded .* x.astype\(int\)"),
+])
+@pytest.mark.parametrize("option", ["FILE", "--labels"])
+def test_estimate_unreadable_npy_files_are_one_line(tmp_path, capsys, name, make, match,
+                                                     option):
+    path = tmp_path / name
+    make(path)
+    good = tmp_path / "x.npy"
+    np.save(good, np.zeros((40, 3), np.uint8))
+    argv = [str(path)] if option == "FILE" else [str(good), "--labels", str(path)]
+    assert main(["estimate", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mi-regimes: error: {option}: ") and err.count("\n") == 1
+    assert re.search(match, err), err

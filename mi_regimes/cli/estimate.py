@@ -7,6 +7,7 @@ import json
 import math
 import os
 import warnings
+import zipfile
 
 from ._common import CliError, estimators, fraction, user_input
 
@@ -88,7 +89,19 @@ def load_array(path: str, key: str | None, option: str, header: bool | None = No
             return values
     except CliError:
         raise
+    except (EOFError, zipfile.BadZipFile) as exc:  # an empty, cut short or foreign file
+        raise CliError(f"{option}: cannot read {path!r}: not a whole NumPy "
+                       f"{'.npz' if lower.endswith('.npz') else '.npy'} file ({exc}); save "
+                       "arrays with numpy.save or numpy.savez") from None
     except ValueError as exc:
+        if "Object arrays cannot be loaded" in str(exc):
+            raise CliError(f"{option}: {path!r} holds a NumPy object array, which is never "
+                           "loaded (it is pickled Python objects); save numbers, e.g. "
+                           "numpy.save(path, x.astype(int))") from None
+        if "pickled" in str(exc):  # NumPy's reading of any file without its header
+            raise CliError(f"{option}: cannot read {path!r}: not a NumPy .npy/.npz file (no "
+                           "NumPy header; pickled data is never loaded); save arrays with "
+                           "numpy.save or numpy.savez") from None
         if not lower.endswith((".csv", ".txt")):
             raise CliError(f"{option}: cannot read {path!r}: {exc}") from None
         # Text is not guessed: a header line would silently count as one more symbol.
