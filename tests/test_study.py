@@ -106,6 +106,18 @@ def test_population_split_only_with_tishby12(tmp_path):
     ("[tasks.cifar]\narchitectures=[[64,4]]\n[regularisers.none]\n[profiles.p]\n", "task"),
     ("not = [toml", "not valid TOML"),
 ])
+def test_a_profile_asking_more_architectures_than_listed_is_refused(tmp_path, capsys):
+    # [profiles.p] architectures = 3 with one listed ran that one without a word
+    path = tmp_path / "s.toml"
+    path.write_text(_BASE + "[profiles.p]\narchitectures = 3\n")
+    with pytest.raises(ValueError, match=r"\[profiles.p\] architectures: asks for the first "
+                                         r"3, but \[tasks.tishby12\] lists 1; use at most 1"):
+        load_spec(path, "p")
+    assert main(["study", "plan", str(path), "--profile", "p"]) == 2
+    path.write_text(_BASE + "[profiles.p]\narchitectures = 1\n")
+    assert len(load_spec(path, "p").runs) == 1
+
+
 def test_bad_configs_are_named(tmp_path, text, fragment):
     path = tmp_path / "s.toml"
     path.write_text(text)

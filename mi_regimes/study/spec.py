@@ -140,6 +140,9 @@ def load_spec(path, profile: str | None = None) -> StudySpec:
         t = tasks[task]
         where = f"[tasks.{task}]"
         archs = _architectures(path, where, t.get("architectures", []), N_FEATURES[task])
+        if n_archs is not None and n_archs > len(archs):  # was cut to what exists, silently
+            _fail(path, f"{pwhere} architectures: asks for the first {n_archs}, but {where} "
+                        f"lists {len(archs)}; use at most {len(archs)}")
         archs = archs[:n_archs]
         epochs = setting("epochs", _int(1), 100, (pwhere, over), (where, t))
         batch_size = setting("batch_size", _int(2), 64, (where, t))
