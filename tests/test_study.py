@@ -99,13 +99,6 @@ def test_population_split_only_with_tishby12(tmp_path):
         load_spec(path)
 
 
-@pytest.mark.parametrize("text,fragment", [
-    ("[study]\n", "needs [tasks.NAME]"),
-    ("[tasks.digits]\narchitectures=[[64,4]]\n[regularisers.x]\nmomentum=1\n",
-     "unknown option"),
-    ("[tasks.cifar]\narchitectures=[[64,4]]\n[regularisers.none]\n[profiles.p]\n", "task"),
-    ("not = [toml", "not valid TOML"),
-])
 def test_a_profile_asking_more_architectures_than_listed_is_refused(tmp_path, capsys):
     # [profiles.p] architectures = 3 with one listed ran that one without a word
     path = tmp_path / "s.toml"
@@ -118,6 +111,13 @@ def test_a_profile_asking_more_architectures_than_listed_is_refused(tmp_path, ca
     assert len(load_spec(path, "p").runs) == 1
 
 
+@pytest.mark.parametrize("text,fragment", [
+    ("[study]\n", "needs [tasks.NAME]"),
+    ("[tasks.digits]\narchitectures=[[64,4]]\n[regularisers.x]\nmomentum=1\n",
+     "unknown option"),
+    ("[tasks.cifar]\narchitectures=[[64,4]]\n[regularisers.none]\n[profiles.p]\n", "task"),
+    ("not = [toml", "not valid TOML"),
+])
 def test_bad_configs_are_named(tmp_path, text, fragment):
     path = tmp_path / "s.toml"
     path.write_text(text)
