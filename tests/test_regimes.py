@@ -3,6 +3,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mi_regimes import regimes
 
@@ -136,7 +138,7 @@ def test_heatmap_of_a_constant_source_labels_whole_bits_and_outlines_the_region(
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib.patches import Rectangle
+    from matplotlib.collections import LineCollection
 
     from mi_regimes.plotting import regime_heatmap
 
@@ -149,4 +151,57 @@ def test_heatmap_of_a_constant_source_labels_whole_bits_and_outlines_the_region(
     fig.canvas.draw()
     ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
     assert ticks and all(float(t).is_integer() for t in ticks)
-    assert any(isinstance(p, Rectangle) and not p.get_fill() for p in ax.patches)
+    # the outline is the whole panel's border: 2 columns x 2 rows of unit-high cells
+    outline = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(outline) == 1
+    length = sum(np.abs(np.diff(seg, axis=0)).sum() for seg in outline[0].get_segments())
+    assert length == pytest.approx(2 * (2.0 + 2.0))
+
+
+def _naive_edges(mask):
+    """Unit-cell edges between a True cell and a False cell or the border, as sets."""
+    rows, cols = mask.shape
+    cell = lambda i, j: 0 <= i < rows and 0 <= j < cols and mask[i, j]  # noqa: E731
+    edges = set()
+    for i in range(rows):
+        for j in range(cols):
+            if mask[i, j]:
+                for di, dj, edge in ((0, -1, ((j, i), (j, i + 1))),
+                                     (0, 1, ((j + 1, i), (j + 1, i + 1))),
+                                     (-1, 0, ((j, i), (j + 1, i))),
+                                     (1, 0, ((j, i + 1), (j + 1, i + 1)))):
+                    if not cell(i + di, j + dj):
+                        edges.add(edge)
+    return edges
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.integers(1, 6).flatmap(lambda r: st.integers(1, 6).flatmap(
+    lambda c: st.lists(st.booleans(), min_size=r * c, max_size=r * c).map(
+        lambda v: np.array(v).reshape(r, c)))))
+def test_reliable_outline_is_exactly_the_region_border(mask):
+    from mi_regimes.plotting.heatmap import region_edges
+
+    segments = region_edges(mask, np.arange(mask.shape[1] + 1.0),
+                            np.arange(mask.shape[0] + 1.0))
+    got = {tuple(map(tuple, seg.astype(int).tolist())) for seg in segments}
+    assert len(got) == len(segments) and got == _naive_edges(mask)
+
+
+@pytest.mark.parametrize("n_values, d_values", [([64], [1, 2, 3]), ([16, 64], [3]), ([64], [3])])
+def test_heatmap_of_one_n_or_one_d(n_values, d_values):
+    # a contour needs two rows and two columns: `mi-regimes heatmap --log2-n 4:4` (or
+    # --d 3:3) ended in matplotlib's TypeError traceback
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.collections import LineCollection
+
+    from mi_regimes.plotting import regime_heatmap
+
+    table = regimes.run_grid("bernoulli", n_values=n_values, d_values=d_values,
+                             estimators=["plugin"], reps=3, progress=False)
+    fig = regime_heatmap(table)
+    reliable = int((table["rel_bias"].abs() <= 0.05).sum())
+    outline = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
+    assert len(outline) == 1 and (len(outline[0].get_segments()) > 0) == (reliable > 0)

@@ -80,9 +80,10 @@ def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float
                                  "rel_bias", "method", "reps", "source", "params",
                                  METRICS[metric][0]), "mi_regimes.regimes.run_grid")
     plt = pyplot()
+    from matplotlib.collections import LineCollection
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, Rectangle
+    from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
 
     column, label, centre = METRICS[metric]
@@ -116,13 +117,11 @@ def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float
         mesh = ax.pcolormesh(x_edges, d_edges, g, cmap=cmap, norm=norm, shading="flat")
         rel = table[table["estimator"] == e].pivot(index="d", columns="n", values="rel_bias")
         rel = rel.reindex(index=d_values, columns=n_values).to_numpy(dtype=float)
-        reliable = (np.abs(rel) <= tol).astype(float)
-        if 0 < reliable.sum() < reliable.size:
-            ax.contour(x, d_values, reliable, levels=[0.5], colors="black", linewidths=2.0)
-        elif reliable.all():  # no boundary inside the grid: the whole panel is the region
-            ax.add_patch(Rectangle((x_edges[0], d_edges[0]), x_edges[-1] - x_edges[0],
-                                   d_edges[-1] - d_edges[0], fill=False, ec="black",
-                                   lw=4.0, zorder=3))
+        # the outline follows the cells' edges: a contour through the cell centres cut
+        # cells diagonally, and needs two rows and two columns (one N raised TypeError)
+        ax.add_collection(LineCollection(
+            region_edges(np.abs(rel) <= tol, x_edges, d_edges), colors="black",
+            linewidths=2.5, zorder=3))
         ax.plot(h_line, d_values, color="gold", lw=2.2, ls="--")
         ax.plot(sat_line, d_values, color="magenta", lw=2.2, ls=":")
         ax.set_xlim(x_edges[0], x_edges[-1])
@@ -152,6 +151,23 @@ def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float
                 f"({_describe(table)}), {how}"
     fig.suptitle(title)
     return fig
+
+
+def region_edges(mask: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray) -> np.ndarray:
+    """The cell edges that separate True cells of ``mask`` from False ones or the border.
+
+    ``mask[i, j]`` is the cell between ``y_edges[i:i + 2]`` and ``x_edges[j:j + 2]``.
+    Returns segments ``(k, 2, 2)``: k pairs of (x, y) end points, for a LineCollection.
+    """
+    inside = np.pad(np.asarray(mask, dtype=bool), 1)
+    segments = []
+    rows, cols = np.nonzero(inside[1:-1, :-1] != inside[1:-1, 1:])  # left/right of a cell
+    segments += [((x_edges[j], y_edges[i]), (x_edges[j], y_edges[i + 1]))
+                 for i, j in zip(rows, cols, strict=True)]
+    rows, cols = np.nonzero(inside[:-1, 1:-1] != inside[1:, 1:-1])  # below/above a cell
+    segments += [((x_edges[j], y_edges[i]), (x_edges[j + 1], y_edges[i]))
+                 for i, j in zip(rows, cols, strict=True)]
+    return np.array(segments, dtype=float).reshape(-1, 2, 2)
 
 
 def _describe(table) -> str:
