@@ -205,3 +205,24 @@ def test_heatmap_of_one_n_or_one_d(n_values, d_values):
     reliable = int((table["rel_bias"].abs() <= 0.05).sum())
     outline = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
     assert len(outline) == 1 and (len(outline[0].get_segments()) > 0) == (reliable > 0)
+
+
+def test_heatmap_cells_are_centred_on_their_d_whatever_the_step():
+    # edges at D ± 0.5 put D = 64, 128, ... on cells [63.5, 127.5], ... and the last row
+    # (D = 1024) on a cell one unit high, invisible
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mi_regimes.plotting import regime_heatmap
+    from mi_regimes.plotting.heatmap import cell_edges
+
+    np.testing.assert_array_equal(cell_edges([64, 128, 192]), [32, 96, 160, 224])
+    np.testing.assert_array_equal(cell_edges([3]), [2.5, 3.5])
+    np.testing.assert_array_equal(cell_edges([1, 2, 4]), [0.5, 1.5, 3, 5])
+    table = regimes.run_grid("bernoulli", n_values=[16, 64], d_values=[8, 16, 24],
+                             estimators=["plugin"], reps=2, exact=True, progress=False)
+    ax = regime_heatmap(table).axes[0]
+    assert ax.get_ylim() == (4.0, 28.0)
+    mesh = ax.collections[0]
+    heights = {round(float(np.ptp(path.vertices[:, 1])), 9) for path in mesh.get_paths()}
+    assert heights == {8.0}

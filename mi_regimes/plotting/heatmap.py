@@ -109,8 +109,7 @@ def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float
 
     fig, axes = plt.subplots(1, len(estimators), figsize=(4.6 * len(estimators) + 1.2, 5.2),
                              sharey=True, squeeze=False, constrained_layout=True)
-    x_edges = np.concatenate([x - 0.5, [x[-1] + 0.5]])
-    d_edges = np.concatenate([d_values - 0.5, [d_values[-1] + 0.5]])
+    x_edges, d_edges = cell_edges(x), cell_edges(d_values)
     mesh = None
     for ax, e in zip(axes[0], estimators, strict=True):
         g = grids[e]
@@ -151,6 +150,20 @@ def regime_heatmap(table, metric: str = "rel_bias", tol: float = 0.05, ci: float
                 f"({_describe(table)}), {how}"
     fig.suptitle(title)
     return fig
+
+
+def cell_edges(values: np.ndarray) -> np.ndarray:
+    """Edges of cells centred on sorted ``values``: midway between neighbours, and half a
+    gap beyond the ends (± 0.5 for a single value).
+
+    Edges at value ± 0.5 put D = 64, 128, ... (``--d 64:1024:64``) on cells from 63.5 to
+    127.5 and so on, and left D = 1024 a cell one unit high: invisible.
+    """
+    v = np.asarray(values, dtype=float)
+    if v.size == 1:
+        return np.array([v[0] - 0.5, v[0] + 0.5])
+    mid = (v[:-1] + v[1:]) / 2
+    return np.concatenate([[2 * v[0] - mid[0]], mid, [2 * v[-1] - mid[-1]]])
 
 
 def region_edges(mask: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray) -> np.ndarray:
