@@ -40,6 +40,9 @@ def atomic_write(path, write: Callable, *, binary: bool = True) -> str:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{path}: folder {folder!r} does not exist; create it first")
+    if os.path.isdir(path):  # os.replace raised IsADirectoryError naming the temporary file
+        raise IsADirectoryError(f"{path}: is a folder; give the name of a file to write, "
+                                "inside it or elsewhere")
     suffix = os.path.splitext(path)[1]
     fd, tmp = tempfile.mkstemp(suffix=suffix, dir=folder, prefix=".tmp-")
     try:

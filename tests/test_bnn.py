@@ -520,3 +520,11 @@ def test_fit_names_the_class_count_to_build():
     with pytest.raises(ValueError, match="data: digits has 10 classes but the model has 2; "
                                          "build it with n_classes=10"):
         fit(BinaryMLP([64, 6], n_classes=2, rng=0), datasets.load("digits", rng=0), 1, 64)
+
+
+def test_save_to_a_folder_is_refused_by_name_and_leaves_nothing(tmp_path):
+    # os.replace raised IsADirectoryError naming the temporary file, not the argument
+    model = BinaryMLP([4, 3], n_classes=2, rng=0)
+    with pytest.raises(IsADirectoryError, match=f"{tmp_path}: is a folder; give the name"):
+        model.save(tmp_path)
+    assert list(tmp_path.iterdir()) == []

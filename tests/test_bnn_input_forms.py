@@ -298,6 +298,10 @@ def test_bad_extra_sets_are_refused_before_training(recorder, err, match):
     ({"epochs": [0, -1]}, ValueError, "epochs: must be an integer"),
     ({"epochs": 5}, TypeError, "epochs: expected a sequence of epoch numbers"),
     ({"extra": {"all": X}}, ValueError, r"extra\['all'\]: expected a pair \(x, y\)"),
+    # both were taken and n_snapshots (or n) dropped without a word
+    ({"epochs": [0, 2], "n_snapshots": 5}, TypeError, "epochs and n_snapshots: pass one"),
+    ({"epochs": [0, 2], "n": 5}, TypeError, "epochs and n: pass one"),
+    ({"n": 5, "n_snapshots": 7}, TypeError, "n: the old name of n_snapshots; pass one"),
 ])
 def test_bad_recorder_arguments(kwargs, err, match):
     with pytest.raises(err, match=match):

@@ -194,8 +194,9 @@ class Recorder:
         epochs past its last (early stopping may still end a fit before some of them).
         Default about ``n_snapshots`` log-spaced ones, always including the first and
         the last.
-    n_snapshots : int
-        Number of log-spaced snapshots when ``epochs`` is None.
+    n_snapshots : int, optional
+        Number of log-spaced snapshots (default 100), instead of ``epochs``; passing
+        both is refused.
     test : bool
         Record the test inputs too.
     extra : dict, optional
@@ -203,11 +204,17 @@ class Recorder:
         for planes against the true population).
     """
 
-    def __init__(self, epochs=None, n_snapshots: int = 100, *, test: bool = True,
+    def __init__(self, epochs=None, n_snapshots: int | None = None, *, test: bool = True,
                  extra: dict | None = None, n: int | None = None):
         count_name = "n_snapshots"
         if n is not None:  # the old name of n_snapshots
+            if n_snapshots is not None:
+                raise TypeError("n: the old name of n_snapshots; pass one of them")
             n_snapshots, count_name = n, "n"
+        if epochs is not None and n_snapshots is not None:  # one was dropped without a word
+            raise TypeError(f"epochs and {count_name}: pass one; epochs are the snapshots "
+                            f"themselves, {count_name} asks for that many log-spaced ones")
+        n_snapshots = 100 if n_snapshots is None else n_snapshots
         if epochs is not None and not isinstance(epochs, Iterable):
             raise TypeError(f"epochs: expected a sequence of epoch numbers such as [0, 10, "
                             f"100], got {epochs!r}; for that many log-spaced snapshots pass "
