@@ -337,3 +337,22 @@ def test_holm_and_kappa():
 
     assert holm([0.01, 0.04, 0.03]).round(2).tolist() == [0.03, 0.06, 0.06]
     assert cohen_kappa([1, 0, 1, 0], [0, 1, 0, 1]) == -1.0
+
+
+def test_unreachable_scheduler_is_one_line(tmp_path, capsys):
+    # nothing listening: OSError "Timed out trying to connect" ended in a traceback
+    import socket
+
+    import dask  # the test extra installs dask[distributed]
+
+    with socket.socket() as s:  # a free port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        code = main(["study", "run", str(CONFIG), "--quick", "--out", str(tmp_path / "o"),
+                     "--scheduler", f"tcp://127.0.0.1:{port}", "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mi-regimes: error: --scheduler: cannot reach a Dask scheduler at "
+                          f"'tcp://127.0.0.1:{port}'") and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()

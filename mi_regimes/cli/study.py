@@ -72,7 +72,13 @@ def _client(args):
         raise CliError("--scheduler/--dask-local need dask: pip install "
                        "'mi_regimes[dask]'") from None
     if args.scheduler:
-        with Client(args.scheduler) as client:
+        try:  # an address nothing answers on ended in an OSError traceback after 30 s
+            client = Client(args.scheduler)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise CliError(f"--scheduler: cannot reach a Dask scheduler at "
+                           f"{args.scheduler!r} ({exc}); start one (dask scheduler) and pass "
+                           "its address, or use --dask-local") from None
+        with client:
             yield client
     else:
         with LocalCluster(n_workers=max(1, args.jobs), threads_per_worker=1,
