@@ -355,6 +355,9 @@ def test_infoplane_empirical_on_the_population_is_exact(tishby_run, tmp_path):
     (["train", "--data", "cifar", "--out", "r"], "--data: unknown data set 'cifar'"),
     (["train", "--widths", "12,0,3", "--out", "r"], "--widths"),
     (["train", "--widths", "10,5", "--out", "r"], "start --widths with 12"),
+    # an empty item was skipped: 12,,4 trained 12-4 without a word
+    (["train", "--widths", "12,,4", "--out", "r"], "--widths: cannot read '12,,4'"),
+    (["train", "--widths", "12,4,", "--out", "r"], "--widths: cannot read '12,4,'"),
     (["train", "--epochs", "0", "--out", "r"], "--epochs"),
     (["train", "--dropout", "1.5", "--out", "r"], "--dropout"),
     # the library's argument names, said as the options the user typed

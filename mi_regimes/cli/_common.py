@@ -95,9 +95,9 @@ def int_range(text: str, name: str) -> list[int]:
 
 
 def int_list(text: str, name: str) -> list[int]:
-    """'12,10,7' -> [12, 10, 7]."""
+    """'12,10,7' -> [12, 10, 7]; an empty item ('12,,4') is refused, not skipped."""
     try:
-        return [int(p) for p in text.split(",") if p.strip()]
+        return [int(p) for p in text.split(",")] if text.strip() else []
     except ValueError:
         raise CliError(f"{name}: cannot read {text!r}; use comma-separated integers") from None
 
