@@ -443,3 +443,13 @@ def test_estimate_unreadable_npy_files_are_one_line(tmp_path, capsys, name, make
     err = capsys.readouterr().err
     assert err.startswith(f"mi-regimes: error: {option}: ") and err.count("\n") == 1
     assert re.search(match, err), err
+
+
+def test_an_estimator_named_twice_is_run_once(tmp_path, capsys):
+    # `--estimator plugin,plugin` printed (and wrote in the JSON) the same estimate twice,
+    # and a heatmap drew its cells twice over in the table
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).integers(0, 2, (200, 4)))
+    assert main(["estimate", str(tmp_path / "x.npy"), "--estimator", "plugin,nsb,plugin",
+                 "--json"]) == 0
+    names = [e["estimator"] for e in json.loads(capsys.readouterr().out)["estimates"]]
+    assert names == ["plugin", "nsb"]

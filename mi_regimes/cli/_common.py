@@ -118,10 +118,11 @@ def params(items: list[str] | None) -> dict:
 
 
 def estimators(text: str, option: str = "--estimator") -> list[str]:
-    """A comma-separated list of estimator names, checked."""
+    """A comma-separated list of estimator names, checked, each once (plugin,plugin
+    printed the same estimate twice)."""
     from ..estimators import ESTIMATORS
 
-    names = [t.strip() for t in text.split(",") if t.strip()]
+    names = list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
     bad = [n for n in names if n not in ESTIMATORS]
     if bad or not names:
         raise CliError(f"{option}: unknown {', '.join(bad) or '(empty)'}; choose from "
