@@ -76,6 +76,14 @@ architectures = [[12, 4]]
     ("snapshots = 5", "snapshots = 0", ValueError, "[study] snapshots: must be"),
     ("[tasks.tishby12]", "[tasks.digits]", ValueError, "[12, 4] starts with 12, but the task "
                                                        "has 64 inputs"),
+    # repeats: two runs shared one key, so one result file (375 planned, 350 distinct),
+    # and a repeated estimator or mode was computed twice
+    ("[[12, 4]]", "[[12, 4], [12, 4]]", ValueError,
+     "[tasks.tishby12] architectures: [12, 4] is listed twice"),
+    ('["plugin"]', '["plugin", "plugin"]', ValueError,
+     "[study] estimators: 'plugin' is listed twice"),
+    ('modes = ["population"]', 'modes = ["population", "population"]', ValueError,
+     "[study] modes: 'population' is listed twice"),
 ])
 def test_every_config_entry_is_checked_before_planning(tmp_path, capsys, old, new, err,
                                                        message):
@@ -97,6 +105,14 @@ def test_population_split_only_with_tishby12(tmp_path):
                     "[tasks.digits]\narchitectures = [[64, 8]]\n")
     with pytest.raises(ValueError, match="'population' is recorded for tishby12 only"):
         load_spec(path)
+
+
+def test_a_profile_naming_a_task_twice_is_refused(tmp_path):
+    # its runs were planned twice under the same keys
+    path = tmp_path / "s.toml"
+    path.write_text(_BASE + '[profiles.p]\ntasks = ["tishby12", "tishby12"]\n')
+    with pytest.raises(ValueError, match=r"\[profiles.p\] tasks: 'tishby12' is listed twice"):
+        load_spec(path, "p")
 
 
 def test_a_profile_asking_more_architectures_than_listed_is_refused(tmp_path, capsys):

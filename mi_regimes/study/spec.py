@@ -202,8 +202,21 @@ def _choices(allowed):
         if not isinstance(v, list) or not v:
             raise TypeError(f"{name}: expected a non-empty list such as [{allowed[0]!r}], "
                             f"got {v!r}")
-        return [check_choice(name, item, allowed) for item in v]
+        return _once(name, [check_choice(name, item, allowed) for item in v])
     return check
+
+
+def _once(name: str, items: list) -> list:
+    """``items`` when none repeats. A repeated run would share its key, and so its
+    result file, with the first (375 runs planned, 350 distinct); a repeated estimator
+    or mode was computed twice."""
+    seen = set()
+    for item in items:
+        if item in seen:
+            raise ValueError(f"{name}: {list(item) if isinstance(item, tuple) else item!r} "
+                             "is listed twice; list each once")
+        seen.add(item)
+    return items
 
 
 def _names(path, where: str, names, table: dict, table_name: str) -> list[str]:
@@ -211,9 +224,9 @@ def _names(path, where: str, names, table: dict, table_name: str) -> list[str]:
         _fail(path, f"{where}: expected a non-empty list of names from {table_name}, got "
                     f"{names!r}")
     for name in names:
-        if name not in table:
+        if not isinstance(name, str) or name not in table:
             _fail(path, f"{where} names {name!r}, not in {table_name}")
-    return list(names)
+    return _checked(path, where, _once, list(names))
 
 
 def _check_regulariser(path, name: str, reg: dict) -> None:
@@ -244,4 +257,4 @@ def _architectures(path, where: str, archs, n_inputs: int) -> list[tuple[int, ..
             _fail(path, f"{where} architectures: {a!r} starts with {a[0]}, but the task has "
                         f"{n_inputs} inputs; start it with {n_inputs}")
         out.append(tuple(a))
-    return out
+    return _checked(path, f"{where} architectures", _once, out)
