@@ -294,7 +294,19 @@ def test_report_writes_tables_and_figure(quick_serial, tmp_path, capsys):
         "Made by")
     assert main(["study", "report", str(tmp_path / "nothing")]) == 2
     assert main(["study", "report", str(quick_serial), "--estimator", "nsb"]) == 2
-    assert "no results for mode" in capsys.readouterr().err
+    assert ("mode, estimator: no results for 'population' planes with 'nsb'; the study "
+            "measured") in capsys.readouterr().err
+
+
+def test_report_defaults_to_what_the_study_measured(tmp_path, capsys):
+    # a study of plug-in planes alone was refused for lack of Miller-Madow, the default
+    path = tmp_path / "s.toml"
+    path.write_text(_BASE.replace("seeds = 1", "seeds = 2"))
+    assert main(["study", "run", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "r.md"
+    assert main(["study", "report", str(tmp_path / "o"), "--out", str(out)]) == 0
+    assert "Planes in population mode with the plugin estimator" in out.read_text()
 
 
 def test_wilson_interval():

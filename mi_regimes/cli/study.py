@@ -47,8 +47,10 @@ def add_parser(sub, fmt) -> None:
     r = actions.add_parser("report", formatter_class=fmt, help="tables and figure")
     r.add_argument("dir", metavar="DIR", help="results folder of study run")
     r.add_argument("--out", default=None, help="Markdown report, default DIR/results.md")
-    r.add_argument("--mode", default="population", choices=["population", "empirical"])
-    r.add_argument("--estimator", default="miller_madow")
+    r.add_argument("--mode", default=None, choices=["population", "empirical"],
+                   help="planes to judge, default population when measured")
+    r.add_argument("--estimator", default=None,
+                   help="default miller_madow when measured, else the study's first")
     r.set_defaults(func=run)
 
 

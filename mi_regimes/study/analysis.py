@@ -251,24 +251,39 @@ def sensitivity(results: list[dict], mode: str, estimator: str,
     return {"layers": layers, "late_main": strict, "late_with_biased_points": loose}
 
 
-def summarize(results: list[dict], mode: str = "population",
-              estimator: str = "miller_madow") -> dict:
-    """Every table of the report for one plane mode and estimator."""
+def summarize(results: list[dict], mode: str | None = None,
+              estimator: str | None = None) -> dict:
+    """Every table of the report for one plane mode and estimator.
+
+    ``mode`` and ``estimator`` default to population and Miller–Madow when the study
+    measured them, else to the first it did (a study of plug-in planes alone was refused
+    for lack of Miller–Madow unless the user named the estimator). The ones used are
+    returned as ``mode`` and ``estimator``.
+    """
     table = compression_table(results)
     failed = [r for r in results if r.get("status") != "ok"]
     if table.empty:
-        return {"table": table, "failed": failed}
+        return {"table": table, "failed": failed, "mode": mode or "population",
+                "estimator": estimator or "miller_madow"}
+    if mode is None:
+        modes = list(dict.fromkeys(table["mode"]))
+        mode = "population" if "population" in modes else modes[0]
+    if estimator is None:
+        measured = list(dict.fromkeys(table.loc[table["mode"] == mode, "estimator"]))
+        estimator = "miller_madow" if "miller_madow" in measured or not measured \
+            else measured[0]
     chosen = table[(table["mode"] == mode) & (table["estimator"] == estimator)]
     if chosen.empty:
         have = sorted(set(zip(table["mode"], table["estimator"], strict=True)))
-        raise ValueError(f"no results for mode {mode!r} and estimator {estimator!r}; they "
-                         f"have {have}")
+        raise ValueError(f"mode, estimator: no results for {mode!r} planes with {estimator!r}; "
+                         f"the study measured {have}; choose one of those")
     models = model_table(chosen)
     # a model with no assessable layer says nothing about compression: left out of the
     # associations (it would count as "no drop")
     models = models[models["layers_assessed"] > 0]
     controls = models["regulariser"] == "random_labels"
     return {"table": chosen, "all": table, "failed": failed, "models": models,
+            "mode": mode, "estimator": estimator,
             "by_task_regulariser": late_shares(chosen, ["task", "regulariser"]),
             "by_task_architecture": late_shares(chosen, ["task", "architecture"]),
             "association_gap": association(models[~controls], "late_drop_bits", "gap"),

@@ -115,9 +115,12 @@ def _planes(results, mode: str, estimator: str, path: str) -> None:
     save_figure(fig, path)
 
 
-def write_report(folder, out: str | None = None, *, mode: str = "population",
-                 estimator: str = "miller_madow") -> str:
+def write_report(folder, out: str | None = None, *, mode: str | None = None,
+                 estimator: str | None = None) -> str:
     """Write the report of the results in ``folder`` (default ``folder/results.md``).
+
+    ``mode`` and ``estimator``: the planes to judge; by default population and
+    Miller–Madow when the study measured them, else the first it did.
 
     A blockquote (lines starting with ``>``) right under the title of an existing report
     at ``out`` is kept: a hand-written status or reading of the results survives
@@ -128,6 +131,7 @@ def write_report(folder, out: str | None = None, *, mode: str = "population",
         raise ValueError(f"DIR: no verified results in {folder!r}; run "
                          "mi-regimes study run CONFIG --out DIR first")
     s = summarize(results, mode, estimator)
+    mode, estimator = s["mode"], s["estimator"]
     out = out or os.path.join(folder, "results.md")
     stem = os.path.splitext(out)[0]
     ok = len(results) - len(s["failed"])
