@@ -367,6 +367,10 @@ def test_infoplane_empirical_on_the_population_is_exact(tishby_run, tmp_path):
     (["train", "--out", "/no/such/folder/run"], "--out"),
     (["train", "--lr-schedule", "zigzag", "--epochs", "1", "--out", "r"], "zigzag"),
     (["infoplane", "missing-run"], "no recording.npz"),
+    # several names ended in "ValueError: too many values to unpack" (checked before the
+    # run folder is read)
+    (["infoplane", "missing-run", "--estimator", "plugin,nsb"],
+     "--estimator: one plane takes one estimator, got plugin, nsb"),
 ])
 def test_train_and_infoplane_errors_exit_2(args, fragment, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)

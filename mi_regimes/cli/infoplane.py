@@ -50,11 +50,15 @@ def run(args: argparse.Namespace) -> int:
     from ..compression import detect_compression
     from ..infoplane import information_plane
 
+    names = estimators(args.estimator)
+    if len(names) != 1:  # unpacking several ended in a ValueError traceback
+        raise CliError(f"--estimator: one plane takes one estimator, got {', '.join(names)}; "
+                       "draw one plane per estimator")
+    (name,) = names
     path = os.path.join(args.run, "recording.npz")
     if not os.path.isfile(path):
         raise CliError(f"RUN: no recording.npz in {args.run!r}; make one with "
                        "mi-regimes train --out RUN")
-    (name,) = estimators(args.estimator)
     fraction(args.ci, "--ci")
     fraction(args.tol, "--tol")
     if args.n_boot < 1:
