@@ -233,3 +233,12 @@ def test_log2_prob_takes_every_form_of_bits():
     for form in (rows.tolist(), 2 * rows.astype(np.int8) - 1, rows.astype(bool),
                  np.asfortranarray(rows), mr.pack_bits(rows)):
         np.testing.assert_array_equal(src.log2_prob(form), want)
+
+
+@pytest.mark.parametrize("family", sorted(S.FAMILIES))
+def test_every_family_refuses_more_than_2_to_the_20_bits(family):
+    # theory sums over D + 1 groups in Python: D = 10^8 ran for hours, and 10^20 raised
+    # NumPy's "Maximum allowed size exceeded"
+    with pytest.raises(ValueError, match=r"d: must be an integer between 1 and 1048576, "
+                                         r"got 1048577"):
+        S.make(family, 2**20 + 1)

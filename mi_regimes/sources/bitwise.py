@@ -14,6 +14,7 @@ from ._base import (
     LN2,
     Source,
     binary_entropy,
+    check_d,
     check_int,
     check_probability,
     linear_groups,
@@ -105,7 +106,7 @@ def bernoulli(d: int, p: float = 0.5) -> Source:
     >>> s.entropy, s.collision_entropy, s.support
     (8.0, 8.0, 256.0)
     """
-    d = check_int("d", d, 1)
+    d = check_d(d)
     p = check_probability("p", p)
     return _Bernoulli("bernoulli", d, {"d": d, "p": p}, p)
 
@@ -153,7 +154,7 @@ def sparse(d: int, ones: int = 2) -> Source:
     Source
         H = H₂ = log2 C(d, ones).
     """
-    d = check_int("d", d, 1)
+    d = check_d(d)
     ones = check_int("ones", ones, 0, d)
     return _Sparse("sparse", d, {"d": d, "ones": ones}, ones)
 
@@ -228,6 +229,6 @@ def markov(d: int, p_stay: float = 0.9) -> Source:
     Source
         H = 1 + (d-1)·h(p_stay); H₂ = 1 - (d-1) log2(p² + (1-p)²).
     """
-    d = check_int("d", d, 1)
+    d = check_d(d)
     p = check_probability("p_stay", p_stay)
     return _Markov("markov", d, {"d": d, "p_stay": p}, p)

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_float
 from ..bits import PackedBits, pack_bits
-from ._base import Source, check_int
+from ._base import Source, check_d, check_int
 
 __all__ = ["uniform_codebook", "zipf_codebook"]
 
@@ -76,7 +76,7 @@ def uniform_codebook(d: int, support: int = 1024, codebook_seed: int = 0) -> Sou
     Source
         H = H₂ = log2 support.
     """
-    d = check_int("d", d, 1)
+    d = check_d(d)
     support = check_int("support", support, 1, int(min(2**min(d, 62), 10**7)))
     book = _random_codebook(d, support, codebook_seed)
     return _Codebook("uniform_codebook", d,
@@ -103,7 +103,7 @@ def zipf_codebook(d: int, support: int = 1024, s: float = 1.0,
     -------
     Source
     """
-    d = check_int("d", d, 1)
+    d = check_d(d)
     k = check_int("support", support, 1, int(min(2**min(d, 62), 10**7)))
     s = check_float("s", s, 0.0)
     ranks = np.arange(1, k + 1, dtype=np.float64)

@@ -18,7 +18,7 @@ from scipy import special
 
 from .._validation import check_float
 from ..bits import PackedBits, n_words
-from ._base import LN2, Source, check_int, check_probability, linear_groups
+from ._base import LN2, Source, check_d, check_int, check_probability, linear_groups
 
 __all__ = ["heavy_tail", "dyadic_zipf"]
 
@@ -110,7 +110,7 @@ def heavy_tail(d: int, heavy: int = 4, tail_bits: int | None = None, tail_mass: 
     >>> round(s.entropy, 4), s.support
     (3.6864, 1073741828.0)
     """
-    d = check_int("d", d, 1)
+    d = check_d(d)
     heavy = check_int("heavy", heavy, 1, 10**6)
     if heavy > 2**d:  # the draw of distinct heavy words below would never end
         raise ValueError(f"heavy: {heavy} distinct heavy states do not fit {d}-bit words "
@@ -218,7 +218,7 @@ def dyadic_zipf(d: int, s: float = 1.0) -> Source:
     >>> round(sources.dyadic_zipf(20, 1.0).entropy, 4)
     13.0049
     """
-    d = check_int("d", d, 1)
+    d = check_d(d)
     s = check_float("s", s, 0.0)
     return _DyadicZipf("dyadic_zipf", d, {"d": d, "s": s}, s)
 
