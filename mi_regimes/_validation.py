@@ -21,6 +21,16 @@ __all__ = ["check_int", "check_float", "check_fraction", "check_choice", "check_
            "check_memory"]
 
 
+#: Most bootstrap replicates: they are held in memory, and 1e20 failed to compile in the
+#: kernel while 1e12 raised MemoryError. A million already pins a 95 % interval's ends.
+MAX_BOOT = 10**7
+
+
+def check_n_boot(n_boot, name: str = "n_boot") -> int:
+    """A number of bootstrap replicates, 1 .. :data:`MAX_BOOT`."""
+    return check_int(name, n_boot, 1, MAX_BOOT)
+
+
 def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
     """An integer (not a bool, not a float) within ``[low, high]``.
 

@@ -49,7 +49,7 @@ import numpy as np
 
 from ._bootstrap import nlogn
 from ._random import as_generator
-from ._validation import check_fraction, check_int, check_table
+from ._validation import check_fraction, check_n_boot, check_table
 from .estimators import value_of_valid_counts
 from .infoplane import layer_codes
 from .verdicts import is_saturated
@@ -207,7 +207,7 @@ def detect_compression(plane, recording, *, n_boot: int = 200, alpha: float = 0.
 
     from ._random import generator_for_key
 
-    check_int("n_boot", n_boot, 1)
+    check_n_boot(n_boot)
     alpha = check_fraction("alpha", alpha)
     if not min_drop >= 0:
         raise ValueError(f"min_drop: must be >= 0, got {min_drop}")

@@ -17,7 +17,12 @@ import numpy as np
 
 from ._count_estimators import IMPLEMENTATIONS, CountEstimate, Options
 from ._random import as_generator
-from ._validation import check_alphabet_covers, check_alphabet_size, check_counts
+from ._validation import (
+    MAX_BOOT,
+    check_alphabet_covers,
+    check_alphabet_size,
+    check_counts,
+)
 
 __all__ = [
     "ESTIMATORS",
@@ -51,9 +56,10 @@ def _check_base(base: float) -> float:
 
 
 def _check_options(n_boot: int, ci: float, alphabet_size: float | None, scheme: str) -> None:
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
-        raise ValueError(f"n_boot: number of bootstrap replicates must be an integer >= 1, "
-                         f"got {n_boot!r}")
+    if (isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1
+            or n_boot > MAX_BOOT):
+        raise ValueError(f"n_boot: number of bootstrap replicates must be an integer from 1 "
+                         f"to {MAX_BOOT}, got {n_boot!r}")
     if not isinstance(ci, int | float | np.floating) or not 0 < ci < 1:
         raise ValueError(f"ci: confidence level must lie strictly between 0 and 1, got {ci!r}; "
                          "e.g. ci=0.95")

@@ -26,7 +26,7 @@ import numpy as np
 from ._bounds import entropy_interval
 from ._parallel import map_tasks
 from ._random import as_seed_sequence, generator_for_key, renamed_seed
-from ._validation import check_fraction, check_int, check_memory
+from ._validation import check_fraction, check_int, check_memory, check_n_boot
 from .bits import n_words
 from .counting import count_words
 from .estimators import ESTIMATORS, USES_ALPHABET, estimate_counts
@@ -338,7 +338,7 @@ def run_grid(
     jobs = check_int("jobs", jobs, 1)
     tol = check_fraction("tol", tol)
     ci = check_fraction("ci", ci)
-    n_boot = check_int("n_boot", n_boot, 1)
+    n_boot = check_n_boot(n_boot)
     verdict_reps = reps if verdict_reps is None else check_int("verdict_reps", verdict_reps, 1)
     master = as_seed_sequence(rng)
     make(source_family, d_values[0], **params)  # validates params before any work

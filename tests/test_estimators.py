@@ -249,3 +249,11 @@ def test_an_alphabet_smaller_than_the_states_seen_is_refused(name):
                                              "states observed"):
             E.estimate_counts(counts, name, alphabet_size=k, rng=0)
     assert math.isfinite(E.estimate_counts(counts, name, alphabet_size=197, rng=0).value)
+
+
+def test_bootstrap_replicates_beyond_memory_are_refused_by_name():
+    # 1e20 failed to compile in the kernel (a Numba typing error), 1e12 raised MemoryError
+    for n_boot in (10**12, 10**20):
+        with pytest.raises(ValueError, match="n_boot: number of bootstrap replicates must be "
+                                             "an integer from 1 to 10000000"):
+            E.estimate_counts([3, 4, 5], "bootstrap", n_boot=n_boot, rng=0)

@@ -72,7 +72,10 @@ architectures = [[12, 4]]
      "random_labels: expected True or False"),
     ('["plugin"]', "[]", TypeError, "[study] estimators: expected a non-empty list"),
     ('"train"', '"val"', ValueError, "[study] split: unknown value 'val'"),
-    ("n_boot = 10", "n_boot = 0", ValueError, "[study] n_boot: must be an integer >= 1"),
+    ("n_boot = 10", "n_boot = 0", ValueError, "[study] n_boot: must be an integer between 1 and"),
+    # 1e20 failed to compile in the bootstrap kernel, 1e12 raised MemoryError
+    ("n_boot = 10", "n_boot = 100000000000", ValueError,
+     "[study] n_boot: must be an integer between 1 and 10000000"),
     ("snapshots = 5", "snapshots = 0", ValueError, "[study] snapshots: must be"),
     ("[tasks.tishby12]", "[tasks.digits]", ValueError, "[12, 4] starts with 12, but the task "
                                                        "has 64 inputs"),

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 
 import tomllib
 
-from .._validation import check_bool, check_choice, check_float, check_int
+from .._validation import check_bool, check_choice, check_float, check_int, check_n_boot
 from ..bnn.datasets import N_FEATURES, NAMES
 from ..estimators import ESTIMATORS
 from ..infoplane import MODES
@@ -155,7 +155,8 @@ def load_spec(path, profile: str | None = None) -> StudySpec:
         name=name, seed=setting("seed", _int(0), 0, ("[study]", study)),
         snapshots=setting("snapshots", _int(1), 100, (pwhere, over), ("[study]", study)),
         estimators=estimators,
-        n_boot=setting("n_boot", _int(1), 100, (pwhere, over), ("[study]", study)),
+        n_boot=setting("n_boot", lambda n, v: check_n_boot(v, n), 100, (pwhere, over),
+                       ("[study]", study)),
         modes=modes, split=split, runs=runs)
 
 
