@@ -172,6 +172,10 @@ def test_estimate_empty_csv_is_one_line_without_a_warning(tmp_path, capsys, cont
     # the first ended in a traceback from the verdicts; the second was ignored
     (["--alphabet-size", "5"], "--alphabet-size: 5 is smaller than the 8 distinct states"),
     (["--key", "layer"], "--key: names an array inside an .npz file"),
+    # inf passed the CLI's check and ended in the verdicts' traceback
+    (["--tol-bits", "inf"], "--tol-bits: must be a finite number >= 0, got inf"),
+    (["--n-boot", "99999999999999999999"], "--n-boot: number of bootstrap replicates must "
+                                           "be an integer from 1 to 10000000"),
 ])
 def test_estimate_option_errors_are_one_line(tmp_path, capsys, extra, message):
     x = np.array([[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)] * 3)
@@ -367,6 +371,16 @@ def test_infoplane_empirical_on_the_population_is_exact(tishby_run, tmp_path):
     (["train", "--out", "/no/such/folder/run"], "--out"),
     (["train", "--lr-schedule", "zigzag", "--epochs", "1", "--out", "r"], "zigzag"),
     (["infoplane", "missing-run"], "no recording.npz"),
+    # huge numbers ended in tracebacks: tqdm's OverflowError, the bootstrap kernel's
+    # typing error, NumPy's "Maximum allowed size exceeded"
+    (["train", "--epochs", "99999999999999999999", "--out", "r"],
+     "--epochs: must be an integer between 1 and 10000000"),
+    (["heatmap", "--n-boot", "99999999999999999999"],
+     "--n-boot: must be an integer between 1 and 10000000"),
+    (["infoplane", "missing-run", "--n-boot", "99999999999999999999"],
+     "--n-boot: must be an integer between 1 and 10000000"),
+    (["theory", "--d", "99999999999999999999", "--n", "10"],
+     "--d: must be an integer between 1 and 1048576"),
     # several names ended in "ValueError: too many values to unpack" (checked before the
     # run folder is read)
     (["infoplane", "missing-run", "--estimator", "plugin,nsb"],

@@ -155,6 +155,7 @@ def test_heatmap_of_a_constant_source_labels_whole_bits_and_outlines_the_region(
     outline = [c for c in ax.collections if isinstance(c, LineCollection)]
     assert len(outline) == 1
     length = sum(np.abs(np.diff(seg, axis=0)).sum() for seg in outline[0].get_segments())
+    matplotlib.pyplot.close(fig)
     assert length == pytest.approx(2 * (2.0 + 2.0))
 
 
@@ -205,6 +206,7 @@ def test_heatmap_of_one_n_or_one_d(n_values, d_values):
     reliable = int((table["rel_bias"].abs() <= 0.05).sum())
     outline = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
     assert len(outline) == 1 and (len(outline[0].get_segments()) > 0) == (reliable > 0)
+    matplotlib.pyplot.close(fig)
 
 
 def test_heatmap_cells_are_centred_on_their_d_whatever_the_step():
@@ -221,8 +223,10 @@ def test_heatmap_cells_are_centred_on_their_d_whatever_the_step():
     np.testing.assert_array_equal(cell_edges([1, 2, 4]), [0.5, 1.5, 3, 5])
     table = regimes.run_grid("bernoulli", n_values=[16, 64], d_values=[8, 16, 24],
                              estimators=["plugin"], reps=2, exact=True, progress=False)
-    ax = regime_heatmap(table).axes[0]
+    fig = regime_heatmap(table)
+    ax = fig.axes[0]
     assert ax.get_ylim() == (4.0, 28.0)
     mesh = ax.collections[0]
     heights = {round(float(np.ptp(path.vertices[:, 1])), 9) for path in mesh.get_paths()}
+    matplotlib.pyplot.close(fig)
     assert heights == {8.0}

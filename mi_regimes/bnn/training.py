@@ -29,6 +29,10 @@ from .threads import ThreadTuner, thread_budget, use_threads
 __all__ = ["train_step", "fit", "History"]
 
 
+#: Most epochs a fit takes: its history holds a few numbers per epoch (~0.3 kB), and
+#: 10^20 epochs ended in the progress bar's OverflowError.
+MAX_EPOCHS = 10**7
+
 def train_step(model: BinaryMLP, xb, yb, optimizer: Adam, *, rng=None,
                grads: Gradients | None = None, validate: bool = True) -> float:
     """One mini-batch step: forward (batch statistics, dropout), backward, update.
@@ -132,7 +136,7 @@ def _check_fit_arguments(model, data, epochs, batch_size, lr, weight_decay, vali
     if data.n_classes > model.n_classes:
         raise ValueError(f"data: {data.name} has {data.n_classes} classes but the model "
                          f"has {model.n_classes}; build it with n_classes={data.n_classes}")
-    check_int("epochs", epochs, 1)
+    check_int("epochs", epochs, 1, MAX_EPOCHS)
     check_int("batch_size", batch_size, 2)
     check_float("lr", lr, 0.0, low_open=True)
     check_float("weight_decay", weight_decay, 0.0)

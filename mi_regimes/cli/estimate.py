@@ -140,8 +140,8 @@ def run(args: argparse.Namespace) -> int:
     names = estimators(args.estimator)
     fraction(args.ci, "--ci")
     fraction(args.tol, "--tol")
-    if args.tol_bits is not None and not args.tol_bits >= 0:
-        raise CliError(f"--tol-bits: must be >= 0, got {args.tol_bits}")
+    if args.tol_bits is not None and not 0 <= args.tol_bits < math.inf:  # inf: a traceback
+        raise CliError(f"--tol-bits: must be a finite number >= 0, got {args.tol_bits}")
     k = args.alphabet_size
     if k is not None:
         k = int(k) if float(k).is_integer() else k

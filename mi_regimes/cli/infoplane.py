@@ -46,6 +46,7 @@ def add_parser(sub, fmt) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .._io import json_safe, write_json
+    from .._validation import check_n_boot
     from ..bnn import load_recording
     from ..compression import detect_compression
     from ..infoplane import information_plane
@@ -55,14 +56,14 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--estimator: one plane takes one estimator, got {', '.join(names)}; "
                        "draw one plane per estimator")
     (name,) = names
+    fraction(args.ci, "--ci")
+    fraction(args.tol, "--tol")
+    with user_input():  # 10^20 ran the plane, then failed in a traceback
+        check_n_boot(args.n_boot)
     path = os.path.join(args.run, "recording.npz")
     if not os.path.isfile(path):
         raise CliError(f"RUN: no recording.npz in {args.run!r}; make one with "
                        "mi-regimes train --out RUN")
-    fraction(args.ci, "--ci")
-    fraction(args.tol, "--tol")
-    if args.n_boot < 1:
-        raise CliError("--n-boot: must be >= 1")
     out = output_path(args.out or os.path.join(args.run, f"plane-{args.mode}-{args.split}.png"),
                       "--out", (".png", ".svg", ".pdf"))
     if args.json:
