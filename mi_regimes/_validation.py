@@ -18,7 +18,7 @@ from ._containers import unwrap
 
 __all__ = ["check_int", "check_float", "check_fraction", "check_choice", "check_bool",
            "check_alphabet_size", "check_alphabet_covers", "check_counts", "check_table",
-           "check_memory"]
+           "check_memory", "check_n_boot", "MAX_BOOT"]
 
 
 #: Most bootstrap replicates: they are held in memory, and 1e20 failed to compile in the

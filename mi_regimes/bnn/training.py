@@ -33,6 +33,7 @@ __all__ = ["train_step", "fit", "History"]
 #: 10^20 epochs ended in the progress bar's OverflowError.
 MAX_EPOCHS = 10**7
 
+
 def train_step(model: BinaryMLP, xb, yb, optimizer: Adam, *, rng=None,
                grads: Gradients | None = None, validate: bool = True) -> float:
     """One mini-batch step: forward (batch statistics, dropout), backward, update.

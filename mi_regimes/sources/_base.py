@@ -67,7 +67,7 @@ MAX_D = 1 << 20
 
 
 def check_d(d) -> int:
-    """The number of bits per sample, 1 ..  :data:`MAX_D`."""
+    """The number of bits per sample, 1 .. :data:`MAX_D`."""
     return check_int("d", d, 1, MAX_D)
 
 
