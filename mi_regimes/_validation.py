@@ -84,7 +84,8 @@ def check_bool(name: str, value) -> bool:
 
 
 def check_alphabet_size(name: str, value) -> int | float | None:
-    """The number of possible states K: None, an integer >= 1 (any size), or a float >= 1.
+    """The number of possible states K: None, an integer >= 1 (any size), or a whole
+    float >= 1.
 
     Python integers are kept exact (``2**5000`` is a valid alphabet of 5000-bit rows);
     every use goes through ``math.log``, which handles them.
@@ -103,6 +104,9 @@ def check_alphabet_size(name: str, value) -> int | float | None:
     if not (math.isfinite(value) and value >= 1):
         raise ValueError(f"{name}: must be a finite number >= 1, got {value!r}; pass an "
                          "integer such as 2**D for a huge alphabet")
+    if not value.is_integer():  # 64.5 states went into NSB's and PYM's formulas as given
+        raise ValueError(f"{name}: {value!r} is not a whole number of states; pass an "
+                         "integer such as 2**D")
     return value
 
 

@@ -61,7 +61,8 @@ class Estimate:
     base : float
         Logarithm base of ``value``.
     saturation : float
-        ``value / log_base(n)``: 1 means the estimate sits at the all-distinct ceiling.
+        ``value / log_base(n)``: 1 means the estimate sits at the all-distinct ceiling;
+        NaN for a single sample, whose ceiling log 1 is 0.
     alphabet_size : int, float or None
         The number of possible states K: ``2**D`` for binary rows, the value given by the
         caller, or (symbols without one) a guess, see ``alphabet_known``.

@@ -257,3 +257,13 @@ def test_bootstrap_replicates_beyond_memory_are_refused_by_name():
         with pytest.raises(ValueError, match="n_boot: number of bootstrap replicates must be "
                                              "an integer from 1 to 10000000"):
             E.estimate_counts([3, 4, 5], "bootstrap", n_boot=n_boot, rng=0)
+
+
+@pytest.mark.parametrize("name", ["nsb", "pym", "jvhw", "unseen"])
+def test_a_fractional_alphabet_is_refused(name):
+    # 64.5 states went into the estimators' formulas as given; whole floats (2.0**100)
+    # still stand for alphabets beyond int64
+    with pytest.raises(ValueError, match="alphabet_size: 64.5 is not a whole number"):
+        E.estimate_counts([5, 3, 2], name, alphabet_size=64.5, rng=0)
+    assert (E.estimate_counts([5, 3, 2], name, alphabet_size=64.0, rng=0).value
+            == E.estimate_counts([5, 3, 2], name, alphabet_size=64, rng=0).value)

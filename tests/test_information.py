@@ -154,3 +154,10 @@ def test_same_value_whatever_the_thread_count(n, d):
             for e in ("plugin", "miller_madow", "jackknife", "bootstrap")]
     assert one == many
     assert one_est == mr.entropy_estimate(x, "jackknife")
+
+
+def test_saturation_of_a_single_sample_is_nan_as_documented():
+    # log2 1 = 0 is the ceiling: the ratio is undefined, and the docstring says so
+    est = mr.entropy_estimate([[0, 1, 1]])
+    assert est.n == 1 and math.isnan(est.saturation)
+    assert "NaN for a single sample" in type(est).__doc__
