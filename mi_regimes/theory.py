@@ -32,11 +32,20 @@ __all__ = [
     "saturation_boundary",
     "THEORY_ESTIMATORS",
     "TheoryValue",
+    "OutOfReach",
 ]
 
 LN2 = math.log(2.0)
 #: Estimators whose expectation :func:`expected_entropy` computes exactly.
 THEORY_ESTIMATORS = ("plugin", "miller_madow")
+
+
+class OutOfReach(ValueError):
+    """No method reaches the quantity at these arguments; ``reason`` says why."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}")
+        self.reason = reason
 
 
 class TheoryValue(NamedTuple):
@@ -335,8 +344,9 @@ def sd_entropy(source: Source, n: int) -> TheoryValue:
 
     Raises
     ------
-    ValueError
-        When none of the three reaches it: past n = 10⁷ when only simulation applies.
+    OutOfReach
+        A ValueError, when none of the three reaches it: past n = 10⁷ when only
+        simulation applies.
 
     Examples
     --------
@@ -355,8 +365,8 @@ def sd_entropy(source: Source, n: int) -> TheoryValue:
         return TheoryValue(min(math.sqrt(var.value), bound), var.method)
     # neither exact (too many pmf groups) nor asymptotic (states seen rarely): simulate
     if n > MONTE_CARLO_SAMPLES // _MIN_DRAWS:
-        raise ValueError(
-            f"n: the sd of {source} at n={n} is out of reach: the exact sum costs too much, "
+        raise OutOfReach(
+            f"n: the sd of {source} at n={n} is out of reach", "the exact sum costs too much, "
             f"Basharin's formula needs every state expected >= 20 times (the rarest is "
             f"expected {n * math.exp(float(_log_groups(source)[1].min())):.3g} times), and "
             f"{_MIN_DRAWS} simulated data sets of n rows exceed the {MONTE_CARLO_SAMPLES:.0e} "

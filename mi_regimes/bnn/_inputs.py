@@ -67,10 +67,7 @@ def check_labels(name: str, y, n: int, n_classes: int) -> np.ndarray:
     a masked array with masked entries, an iterator or a missing value is refused, where
     ``np.asarray`` read masked labels as values and an iterator as one object.
     """
-    if n == 0:  # to_array refuses empty arrays: none is needed here
-        y = np.asarray(unwrap(y, name))
-    else:
-        y = to_array(y, name)
+    y = to_array(y, name)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]  # a column vector of labels (y[:, None], df[["label"]])
     if y.ndim != 1 or y.shape[0] != n:

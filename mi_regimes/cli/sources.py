@@ -40,6 +40,7 @@ def run_sources(args: argparse.Namespace) -> int:
 def run_theory(args: argparse.Namespace) -> int:
     from ..sources import make
     from ..theory import (
+        OutOfReach,
         TheoryValue,
         expected_entropy,
         expected_observed,
@@ -57,8 +58,8 @@ def run_theory(args: argparse.Namespace) -> int:
     n_sat = saturation_boundary(src)
     try:
         sd = sd_entropy(src, n)
-    except ValueError as exc:  # out of reach at this n: the other quantities still are
-        sd = TheoryValue(math.nan, f"out of reach ({str(exc).split(' is out of reach: ')[-1]})")
+    except OutOfReach as exc:  # the other quantities still are within reach
+        sd = TheoryValue(math.nan, f"out of reach ({exc.reason})")
     rows = {
         "source": str(src), "n": n, "entropy_bits": src.entropy,
         "collision_entropy_bits": src.collision_entropy, "support": src.support,
