@@ -82,6 +82,25 @@ def test_programmes_match_the_plain_reference(counts, k):
     assert got.unseen + got.seen == pytest.approx(got.high, abs=1e-6)
 
 
+def test_cached_programmes_are_keyed_by_everything_they_read():
+    """The cache (keyed by occupancy, N, log2 K, L) returns what the programmes compute,
+    whatever container the occupancy comes in, and no answer for another K, N or L."""
+    from mi_regimes._fingerprint_lp import _bias_range
+
+    counts, k = CASES[1]
+    values, mult = profile_of(np.asarray(counts, dtype=np.int64))
+    n = int(values @ mult)
+    occupancy = bin_occupancy(values, mult)
+    _bias_range.cache_clear()
+    for log2_k, size, log_odds in ((math.log2(k), n, 9.0), (40.0, n, 9.0),
+                                   (math.log2(k), n + 7, 9.0), (math.log2(k), n, 6.0)):
+        fresh = _bias_range.__wrapped__(tuple(occupancy.tolist()), size, log2_k, log_odds)
+        for form in (occupancy, occupancy.tolist(), tuple(occupancy.astype(np.int64))):
+            assert bias_range(form, size, log2_k, log_odds) == fresh
+    assert _bias_range.cache_info().currsize == 4
+    assert len({bias_range(occupancy, n, lk, 9.0).high for lk in (12.0, 20.0, 40.0)}) == 3
+
+
 def test_all_distinct_samples_imply_a_high_entropy():
     """1000 distinct samples: no coincidence means a small collision probability, so
     H >= ~14 bits although the plug-in says log2 1000 = 9.97."""
