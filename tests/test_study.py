@@ -349,6 +349,23 @@ def _association(results, **kw):
                        **kw)
 
 
+def test_sign_consistency_needs_a_rho_in_two_tasks():
+    """One task with a ρ (or none) says nothing about agreement across tasks: the report
+    printed 'False' for none and 'True' for one."""
+    from mi_regimes.study.report import _sign_consistency
+
+    results = _fixture_results(0.8)
+    one_task = [r for r in results if r["run"]["task"] == "a"]
+    assert _association(one_task).attrs["sign_consistent"] is None
+    assert _sign_consistency(_association(one_task)) == "n/a (a ρ in fewer than two tasks)"
+    assert _association(one_task[:2]).attrs["sign_consistent"] is None  # no ρ at all
+    for r in results:  # task b's gap now falls with the drop: the signs disagree
+        if r["run"]["task"] == "b":
+            r["metrics"]["gap"] = -r["metrics"]["gap"]
+    assert _association(results).attrs["sign_consistent"] is False
+    assert _sign_consistency(_association(results)) == "False"
+
+
 def test_analysis_finds_a_planted_correlation_and_not_a_null_one():
     planted = _association(_fixture_results(0.8))
     pooled = planted[planted["task"] == "pooled"].iloc[0]

@@ -147,7 +147,10 @@ def association(models: pd.DataFrame, x: str = "late_drop_bits", y: str = "gap",
                 by: str = "task", n_boot: int = 1000, n_perm: int = 1000,
                 rng=0) -> pd.DataFrame:
     """Spearman's ρ of ``x`` and ``y`` over runs, per group and pooled: bootstrap 95 %
-    interval resampling whole runs, two-sided permutation p-value, Holm across groups."""
+    interval resampling whole runs, two-sided permutation p-value, Holm across groups.
+
+    ``attrs["sign_consistent"]``: whether every group's ρ has one sign; None when fewer
+    than two groups have a ρ (fewer than three runs, or a constant column)."""
     gen = np.random.default_rng(rng)
     rows = []
     groups = [(str(g), m) for g, m in models.groupby(by)] + [("pooled", models)]
@@ -172,7 +175,9 @@ def association(models: pd.DataFrame, x: str = "late_drop_bits", y: str = "gap",
     if valid.any():
         out.loc[valid, "p_holm"] = holm(out.loc[valid, "p_perm"].to_numpy())
     signs = np.sign(out.loc[groups_only, "rho"].dropna())
-    out.attrs["sign_consistent"] = bool(signs.size and (signs == signs.iloc[0]).all())
+    # one group with a ρ agrees with nothing and none agrees with nothing: no answer then
+    out.attrs["sign_consistent"] = bool((signs == signs.iloc[0]).all()) \
+        if signs.size >= 2 else None
     return out
 
 

@@ -115,6 +115,13 @@ def _planes(results, mode: str, estimator: str, path: str) -> None:
     save_figure(fig, path)
 
 
+def _sign_consistency(association) -> str:
+    consistent = association.attrs["sign_consistent"]
+    if consistent is None:
+        return "n/a (a ρ in fewer than two tasks)"
+    return str(consistent)  # True or False, as the stored reports in docs/ print it
+
+
 def write_report(folder, out: str | None = None, *, mode: str | None = None,
                  estimator: str | None = None) -> str:
     """Write the report of the results in ``folder`` (default ``folder/results.md``).
@@ -159,7 +166,7 @@ def write_report(folder, out: str | None = None, *, mode: str | None = None,
             "One observation per model (its largest late drop, 0 if none; random-label "
             "controls excluded). Spearman's ρ per task and pooled; 95 % bootstrap interval "
             "resampling whole runs; two-sided permutation p-value; Holm across tasks. "
-            f"Sign consistent across tasks: {s['association_gap'].attrs['sign_consistent']}."
+            f"Sign consistent across tasks: {_sign_consistency(s['association_gap'])}."
             "\n\nLate drop (bits) against the train − test gap:\n\n",
             markdown_table(s["association_gap"]),
             "\nLate drop (bits) against clean-label test accuracy:\n\n",
