@@ -241,6 +241,39 @@ def test_regularisers_and_early_stopping():
     assert h.test_acc[-1] > 0.5
 
 
+def _log_spaced_before(epochs, n):
+    """log_spaced_epochs as the stored study ran it (it gave n + 1 epochs when none of its
+    n log-spaced points coincided)."""
+    if epochs + 1 <= n:
+        return list(range(epochs + 1))
+    points = n
+    while True:
+        grid = np.round(np.logspace(0, np.log10(epochs), points)).astype(int)
+        chosen = sorted({0, epochs, *grid.tolist()})
+        if len(chosen) >= n:
+            return chosen
+        points += max(1, n - len(chosen))
+
+
+def test_log_spaced_epochs_gives_the_number_asked():
+    """Exactly n epochs (0 and the last among them), as many as exist when fewer: 5 gave 6
+    and 10 gave 11. The study's settings (100 of 100, 150, 300 epochs) keep their epochs."""
+    for epochs in range(1, 601):
+        for n in (2, 3, 5, 8, 10, 20, 50, 100, 150):
+            got = log_spaced_epochs(epochs, n)
+            assert len(got) == min(n, epochs + 1), (epochs, n)
+            assert got[0] == 0 and got[-1] == epochs and got == sorted(set(got))
+    assert log_spaced_epochs(20, 5) == [0, 1, 3, 7, 20]
+    assert log_spaced_epochs(7, 2) == [0, 7]
+    for epochs in (100, 150, 300, 1000):
+        assert log_spaced_epochs(epochs, 100) == _log_spaced_before(epochs, 100)
+    for bad in (1, 0):
+        with pytest.raises(ValueError, match="n_snapshots: at least 2, since epoch 0"):
+            log_spaced_epochs(10, bad)
+        with pytest.raises(ValueError, match="n_snapshots: at least 2"):
+            Recorder(n_snapshots=bad)
+
+
 def test_recorder_snapshots_and_round_trip(tmp_path):
     assert log_spaced_epochs(100, 10)[0] == 0 and log_spaced_epochs(100, 10)[-1] == 100
     assert len(log_spaced_epochs(1000)) > 80
@@ -389,8 +422,8 @@ def _damage(folder, change):
 
     data = datasets.load("tishby12", rng=0)
     model = BinaryMLP([12, 6, 4], n_classes=2, rng=0)
-    history = fit(model, data, epochs=3, batch_size=256, rng=0, record=Recorder(n_snapshots=3),
-                  progress=False)
+    history = fit(model, data, epochs=3, batch_size=256, rng=0,
+                  record=Recorder(epochs=[0, 1, 2, 3]), progress=False)
     saved = dict(np.load(history.recording.save(folder / "rec.npz")))
     header = json.loads(str(saved["header"]))
     change(saved, header)
@@ -503,7 +536,7 @@ def test_recorder_refuses_requests_it_would_drop_silently():
     data = datasets.load("tishby12", rng=0)
     with pytest.raises(ValueError, match="epochs: empty, so nothing would be recorded"):
         Recorder(epochs=[])
-    with pytest.raises(ValueError, match=r"n: must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"n: at least 2, since epoch 0"):
         Recorder(n=0)
     model = BinaryMLP([12, 6], n_classes=2, rng=0)
     before = {k: v.copy() for k, v in model.params.items()}

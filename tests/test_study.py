@@ -76,7 +76,8 @@ architectures = [[12, 4]]
     # 1e20 failed to compile in the bootstrap kernel, 1e12 raised MemoryError
     ("n_boot = 10", "n_boot = 100000000000", ValueError,
      "[study] n_boot: must be an integer between 1 and 10000000"),
-    ("snapshots = 5", "snapshots = 0", ValueError, "[study] snapshots: must be"),
+    ("snapshots = 5", "snapshots = 0", ValueError, "[study] snapshots: at least 2"),
+    ("snapshots = 5", "snapshots = 1", ValueError, "[study] snapshots: at least 2"),
     ("[tasks.tishby12]", "[tasks.digits]", ValueError, "[12, 4] starts with 12, but the task "
                                                        "has 64 inputs"),
     # repeats: two runs shared one key, so one result file (375 planned, 350 distinct),

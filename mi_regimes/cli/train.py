@@ -62,8 +62,11 @@ def run(args: argparse.Namespace) -> int:
     if len(widths) < 2 or min(widths) < 1:
         raise CliError(f"--widths: need the number of inputs then at least one hidden width, "
                        f"each >= 1; got {args.widths!r}")
-    if args.epochs < 1 or args.snapshots < 1 or args.batch_size < 2:
-        raise CliError("--epochs and --snapshots must be >= 1, --batch-size >= 2")
+    if args.epochs < 1 or args.batch_size < 2:
+        raise CliError("--epochs must be >= 1, --batch-size >= 2")
+    if args.snapshots < 2:
+        raise CliError("--snapshots: at least 2, since epoch 0 and the last are always "
+                       f"recorded; got {args.snapshots}")
     if args.dropout:
         fraction(args.dropout, "--dropout")
     folder = os.path.abspath(args.out)

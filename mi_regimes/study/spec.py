@@ -10,6 +10,7 @@ import tomllib
 
 from .._validation import check_bool, check_choice, check_float, check_int, check_n_boot
 from ..bnn.datasets import N_FEATURES, NAMES
+from ..bnn.recording import check_snapshot_count
 from ..estimators import ESTIMATORS
 from ..infoplane import MODES
 
@@ -153,7 +154,8 @@ def load_spec(path, profile: str | None = None) -> StudySpec:
     name = setting("name", _text, "study", ("[study]", study))
     return StudySpec(
         name=name, seed=setting("seed", _int(0), 0, ("[study]", study)),
-        snapshots=setting("snapshots", _int(1), 100, (pwhere, over), ("[study]", study)),
+        snapshots=setting("snapshots", check_snapshot_count, 100, (pwhere, over),
+                          ("[study]", study)),
         estimators=estimators,
         n_boot=setting("n_boot", lambda n, v: check_n_boot(v, n), 100, (pwhere, over),
                        ("[study]", study)),
