@@ -49,7 +49,7 @@ def log_spaced_epochs(epochs: int, n_snapshots: int = 100) -> list[int]:
     Examples
     --------
     >>> log_spaced_epochs(1000, 8)
-    [0, 1, 3, 7, 19, 52, 139, 1000]
+    [0, 1, 3, 10, 32, 100, 316, 1000]
     """
     epochs = check_int("epochs", epochs, 0)
     n_snapshots = check_snapshot_count("n_snapshots", n_snapshots)
