@@ -25,7 +25,7 @@ import math
 import numba as nb
 import numpy as np
 
-__all__ = ["log_binom_pmf", "log_one_minus_exp"]
+__all__ = ["log_binom_pmf", "log_one_minus_exp", "log_one_minus_exp_one", "log_pmf_one"]
 
 _HALF_LN_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -60,35 +60,45 @@ def _deviance(x, log_m, m, x_minus_m):
 
 
 @nb.njit(cache=True)
+def log_pmf_one(ci, ni, log_p, log_q, p_small, p):
+    """ln Binom(ci; ni, p) of one count, from ln p, ln q and p (compiled callers)."""
+    if ci <= 0.0:
+        return ni * log_q if ci == 0.0 else -np.inf
+    if ci >= ni:
+        return ni * log_p if ci == ni else -np.inf
+    rest = ni - ci
+    ln_n = math.log(ni)
+    # the smaller of np and nq as n times its probability (closer than e^(ln n + ln p)
+    # at large n), the other as n minus it; each count's distance from its mean
+    # through the smaller one, so neither loses digits to the other's size
+    if p_small:
+        n_p = ni * p
+        n_q = ni - n_p
+        c_minus_np = ci - n_p
+    else:
+        n_q = ni * math.exp(log_q)
+        n_p = ni - n_q
+        c_minus_np = n_q - rest
+    return (_stirling_error(ni) - _stirling_error(ci) - _stirling_error(rest)
+            - _deviance(ci, ln_n + log_p, n_p, c_minus_np)
+            - _deviance(rest, ln_n + log_q, n_q, -c_minus_np)
+            + 0.5 * (ln_n - math.log(ci) - math.log(rest)) - _HALF_LN_2PI)
+
+
+@nb.njit(cache=True)
 def _log_pmf(c, n, log_p, log_q, p_small, p):
-    """One count's ln Binom(c; n, p) (flattened arrays of c and n)."""
+    """Each count's ln Binom(c; n, p) (flattened arrays of c and n)."""
     out = np.empty(c.shape[0])
     for i in range(c.shape[0]):
-        ci, ni = c[i], n[i]
-        if ci <= 0.0:
-            out[i] = ni * log_q if ci == 0.0 else -np.inf
-            continue
-        if ci >= ni:
-            out[i] = ni * log_p if ci == ni else -np.inf
-            continue
-        rest = ni - ci
-        ln_n = math.log(ni)
-        # the smaller of np and nq as n times its probability (closer than e^(ln n + ln p)
-        # at large n), the other as n minus it; each count's distance from its mean
-        # through the smaller one, so neither loses digits to the other's size
-        if p_small:
-            n_p = ni * p
-            n_q = ni - n_p
-            c_minus_np = ci - n_p
-        else:
-            n_q = ni * math.exp(log_q)
-            n_p = ni - n_q
-            c_minus_np = n_q - rest
-        out[i] = (_stirling_error(ni) - _stirling_error(ci) - _stirling_error(rest)
-                  - _deviance(ci, ln_n + log_p, n_p, c_minus_np)
-                  - _deviance(rest, ln_n + log_q, n_q, -c_minus_np)
-                  + 0.5 * (ln_n - math.log(ci) - math.log(rest)) - _HALF_LN_2PI)
+        out[i] = log_pmf_one(c[i], n[i], log_p, log_q, p_small, p)
     return out
+
+
+@nb.njit(cache=True)
+def log_one_minus_exp_one(log_p):
+    """:func:`log_one_minus_exp` for compiled callers."""
+    p = math.exp(log_p)
+    return math.log1p(-p) if p < 0.5 else math.log(-math.expm1(log_p))
 
 
 def log_one_minus_exp(log_p: float) -> float:
@@ -105,7 +115,11 @@ def log_binom_pmf(c, n, log_p: float) -> np.ndarray:
     ``n`` is an integer or an array of them broadcasting against ``c``; counts outside
     0..n get -inf.
     """
-    c, n = np.broadcast_arrays(np.asarray(c, np.float64), np.asarray(n, np.float64))
+    # copies, not np.broadcast_arrays' views: Numba reads a view's writeable flag, and
+    # NumPy warns (FutureWarning) on that read, which `mi-regimes theory --n 2` printed
+    c, n = np.asarray(c, np.float64), np.asarray(n, np.float64)
+    shape = np.broadcast_shapes(c.shape, n.shape)
+    c, n = (np.array(np.broadcast_to(a, shape)) for a in (c, n))
     if log_p >= 0.0:  # p = 1 (two states holding all the mass leave the second q = 1)
         return np.where(c == n, 0.0, -np.inf)
     p = math.exp(log_p)  # may underflow to 0: only ln(np) is needed then

@@ -6,6 +6,7 @@ every state, scipy quadrature. The fast code in mi_regimes is tested against the
 
 from __future__ import annotations
 
+import itertools
 import math
 from itertools import product
 
@@ -88,6 +89,24 @@ def expected_plugin(pmf, n: int) -> float:
             q = m / n
             total += stats.binom.pmf(m, n, p) * (-q * math.log(q))
     return total
+
+
+def plugin_moments_by_enumeration(pmf, n: int) -> tuple[float, float]:
+    """Exact mean and variance (bits) of Ĥ_plugin over every count vector of n draws from
+    pmf: the multinomial outcomes listed one by one (small K and n only)."""
+    pmf = list(pmf)
+    k = len(pmf)
+    mean = second = 0.0
+    for cut in itertools.combinations(range(n + k - 1), k - 1):  # stars and bars
+        bounds = (-1, *cut, n + k - 1)
+        counts = [bounds[i + 1] - bounds[i] - 1 for i in range(k)]
+        log_prob = math.lgamma(n + 1) + sum(
+            c * math.log(q) - math.lgamma(c + 1) if c else 0.0
+            for c, q in zip(counts, pmf, strict=True))
+        h = plugin([c for c in counts if c]) / math.log(2)
+        mean += math.exp(log_prob) * h
+        second += math.exp(log_prob) * h * h
+    return mean, second - mean * mean
 
 
 def bootstrap_exact_mean(counts) -> float:

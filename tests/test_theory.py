@@ -336,3 +336,37 @@ def test_theory_cli_reports_what_it_can_when_the_sd_is_out_of_reach(capsys):
     assert 0 < out["expected_plugin_bits"] < math.log2(10**9)
     assert main(["theory", "--family", "markov", "--d", "64", "--n", "1000000000"]) == 0
     assert "sd(H_plugin)      = out of reach" in capsys.readouterr().out
+
+
+def test_small_samples_warn_of_nothing(capsys):
+    """At N = 1 or 2 the binomial sums handed Numba a view from np.broadcast_arrays, and
+    NumPy's FutureWarning on reading its flags reached the user: `mi-regimes theory --d 8
+    --n 2` printed it above the answer."""
+    import warnings
+
+    from mi_regimes.cli import main
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for source in (S.bernoulli(8, 0.5), S.markov(6, 0.9), S.zipf_codebook(10)):
+            for n in (1, 2, 3):
+                assert math.isfinite(T.expected_entropy(source, n))
+                assert math.isfinite(T.sd_entropy(source, n).value)
+        assert main(["theory", "--d", "8", "--n", "2"]) == 0
+    out = capsys.readouterr()
+    assert "Warning" not in out.err + out.out and "E[H_plugin]" in out.out
+
+
+@pytest.mark.parametrize("src,n", [(S.zipf_codebook(3, support=6), 2),
+                                   (S.zipf_codebook(3, support=6), 5),
+                                   (S.bernoulli(3, 0.3), 4), (S.markov(3, 0.8), 6)], ids=str)
+def test_exact_variance_matches_enumeration_of_every_sample(src, n):
+    """The pair moments (one compiled loop since a NumPy call per pair took 30 s for a
+    1024-state Zipf codebook at N = 2) against every multinomial outcome listed."""
+    groups_m, groups_p = src.pmf_groups()
+    pmf = np.repeat(groups_p, groups_m.astype(int))
+    mean, var = naive.plugin_moments_by_enumeration(pmf, n)
+    got = T.variance_entropy(src, n)
+    assert got.method == "exact"
+    assert got.value == pytest.approx(var, rel=1e-10, abs=1e-14)
+    assert T.expected_entropy(src, n) == pytest.approx(mean, rel=1e-12, abs=1e-14)
