@@ -25,7 +25,7 @@ import math
 import numba as nb
 import numpy as np
 
-__all__ = ["log_binom_pmf", "log_one_minus_exp", "log_one_minus_exp_one", "log_pmf_one"]
+__all__ = ["log_binom_pmf", "log_one_minus_exp", "log_pmf_one"]
 
 _HALF_LN_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -95,16 +95,11 @@ def _log_pmf(c, n, log_p, log_q, p_small, p):
 
 
 @nb.njit(cache=True)
-def log_one_minus_exp_one(log_p):
-    """:func:`log_one_minus_exp` for compiled callers."""
-    p = math.exp(log_p)
-    return math.log1p(-p) if p < 0.5 else math.log(-math.expm1(log_p))
-
-
-def log_one_minus_exp(log_p: float) -> float:
+def log_one_minus_exp(log_p):
     """ln(1 - p) from ln p < 0, without losing 1 - p to rounding when p is near 1 (nor p
     when it is small); ``math.log1p(-math.exp(x))`` raised a domain error for
-    -1e-16 < x < 0, where e^x rounds to 1."""
+    -1e-16 < x < 0, where e^x rounds to 1. Compiled: the exact variance's pair loop
+    calls it too."""
     p = math.exp(log_p)
     return math.log1p(-p) if p < 0.5 else math.log(-math.expm1(log_p))
 

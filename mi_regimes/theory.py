@@ -20,7 +20,7 @@ import numba as nb
 import numpy as np
 from scipy import special
 
-from ._binomial import log_binom_pmf, log_one_minus_exp_one, log_pmf_one
+from ._binomial import log_binom_pmf, log_one_minus_exp, log_pmf_one
 from .sources import Source
 from .sources._base import support_size
 
@@ -237,8 +237,8 @@ def _pair_moments(n, counts, log_pmfs, starts, log_p, first, second):
     out = np.zeros(first.size)
     for k in range(first.size):
         g, h = first[k], second[k]
-        log_r = min(log_p[h] - log_one_minus_exp_one(log_p[g]), 0.0)  # q / (1 - p) <= 1
-        log_1mr = log_one_minus_exp_one(log_r) if log_r < 0.0 else -np.inf
+        log_r = min(log_p[h] - log_one_minus_exp(log_p[g]), 0.0)  # q / (1 - p) <= 1
+        log_1mr = log_one_minus_exp(log_r) if log_r < 0.0 else -np.inf
         r = math.exp(log_r)
         # Neumaier's compensated sum: the covariance is this moment minus a product of
         # nearly the same size, so the moment's rounding is what the variance shows
