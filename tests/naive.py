@@ -6,9 +6,8 @@ every state, scipy quadrature. The fast code in mi_regimes is tested against the
 
 from __future__ import annotations
 
-import itertools
 import math
-from itertools import product
+from itertools import combinations, product
 
 import numpy as np
 from scipy import integrate, optimize, special, stats
@@ -97,7 +96,7 @@ def plugin_moments_by_enumeration(pmf, n: int) -> tuple[float, float]:
     pmf = list(pmf)
     k = len(pmf)
     mean = second = 0.0
-    for cut in itertools.combinations(range(n + k - 1), k - 1):  # stars and bars
+    for cut in combinations(range(n + k - 1), k - 1):  # stars and bars
         bounds = (-1, *cut, n + k - 1)
         counts = [bounds[i + 1] - bounds[i] - 1 for i in range(k)]
         log_prob = math.lgamma(n + 1) + sum(
