@@ -226,10 +226,11 @@ def _surely_kept(n: int, p: float) -> float:
 
 
 @nb.njit(cache=True)
-def _pair_moments(n, counts, log_pmfs, starts, log_p, first, second):
+def _pair_moments(n, counts, log_pmfs, gs, starts, log_p, first, second):
     """E[g(a) g(b)] for each pair (first[k], second[k]) of groups: (a, b) the counts of
     two distinct states with probabilities p, q, over the counts that matter for each
-    (group j's: ``counts[starts[j]:starts[j + 1]]``, with their ln Binom(c; N, p)).
+    (group j's: ``counts[starts[j]:starts[j + 1]]``, with their ln Binom(c; N, p) and
+    their g(c)).
 
     Given a, b is Binomial(N - a, q / (1 - p)). One compiled loop: the pairs of a wide
     source number ~10⁶ at small N, and a NumPy call per pair took ~60 µs each.
@@ -245,16 +246,14 @@ def _pair_moments(n, counts, log_pmfs, starts, log_p, first, second):
         total = 0.0
         lost = 0.0
         for i in range(starts[g], starts[g + 1]):
-            a = counts[i]
-            g_a = a / n * math.log2(a)
-            rest = n - a
+            rest = n - counts[i]
             for j in range(starts[h], starts[h + 1]):
                 b = counts[j]
                 if log_r >= 0.0:  # q = 1 - p: b is all the rest
                     log_b = 0.0 if b == rest else -np.inf
                 else:
                     log_b = log_pmf_one(b, rest, log_r, log_1mr, r < 0.5, r)
-                term = math.exp(log_pmfs[i] + log_b) * (g_a * (b / n * math.log2(b)))
+                term = math.exp(log_pmfs[i] + log_b) * (gs[i] * gs[j])
                 step = total + term
                 if abs(total) >= abs(term):
                     lost += (total - step) + term
@@ -344,10 +343,11 @@ def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValu
             sizes = np.array([c.size for c, _ in counts], dtype=np.int64)
             starts = np.concatenate([[0], np.cumsum(sizes)])
             first, second = np.array(pairs, dtype=np.int64).T.copy()
+            flat = np.concatenate([c for c, _ in counts]).astype(np.float64)
             moments = _pair_moments(
-                float(n), np.concatenate([c for c, _ in counts]).astype(np.float64),
-                np.concatenate([lp for _, lp in counts]).astype(np.float64), starts,
-                np.ascontiguousarray(log_p, dtype=np.float64), first, second)
+                float(n), flat, np.concatenate([lp for _, lp in counts]).astype(np.float64),
+                _g(flat, n), starts, np.ascontiguousarray(log_p, dtype=np.float64), first,
+                second)
             covs = moments - mean_g[first] * mean_g[second]
             # one exactly rounded sum (a NumPy call per pair cost more than the moments)
             var = math.fsum([var, *_times_multiplicity(np.array(pair_logs), covs).tolist()])

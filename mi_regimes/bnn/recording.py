@@ -38,7 +38,7 @@ def check_snapshot_count(name: str, value) -> int:
     value = check_int(name, value)
     if value < 2:
         raise ValueError(f"{name}: at least 2, since epoch 0 and the last are always "
-                         f"recorded, got {value}; for chosen epochs pass epochs=[...]")
+                         f"recorded; got {value}")
     return value
 
 

@@ -66,7 +66,8 @@ _OPTION_OF = {"rng": "--seed", "lr": "--lr", "weight_decay": "--weight-decay",
               "label_noise": "--label-noise", "dropout": "--dropout",
               "batch_size": "--batch-size", "n_boot": "--n-boot", "epochs": "--epochs",
               "alphabet_size": "--alphabet-size", "reps": "--reps",
-              "verdict_reps": "--verdict-reps", "jobs": "--jobs", "d": "--d"}
+              "verdict_reps": "--verdict-reps", "jobs": "--jobs", "d": "--d",
+              "n_snapshots": "--snapshots"}
 
 
 def _as_option(message: str) -> str:

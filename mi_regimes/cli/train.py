@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from .._io import write_json
     from ..bnn import BinaryMLP, Recorder, datasets, fit
     from ..bnn.checkpoint import package_versions
+    from ..bnn.recording import check_snapshot_count
 
     if args.data not in datasets.NAMES:
         raise CliError(f"--data: unknown data set {args.data!r}; choose one of "
@@ -64,9 +65,8 @@ def run(args: argparse.Namespace) -> int:
                        f"each >= 1; got {args.widths!r}")
     if args.epochs < 1 or args.batch_size < 2:
         raise CliError("--epochs must be >= 1, --batch-size >= 2")
-    if args.snapshots < 2:
-        raise CliError("--snapshots: at least 2, since epoch 0 and the last are always "
-                       f"recorded; got {args.snapshots}")
+    with user_input():  # the recorder's own check, before anything is loaded
+        check_snapshot_count("n_snapshots", args.snapshots)
     if args.dropout:
         fraction(args.dropout, "--dropout")
     folder = os.path.abspath(args.out)
