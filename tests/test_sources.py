@@ -242,3 +242,13 @@ def test_every_family_refuses_more_than_2_to_the_20_bits(family):
     with pytest.raises(ValueError, match=r"d: must be an integer between 1 and 1048576, "
                                          r"got 1048577"):
         S.make(family, 2**20 + 1)
+
+
+@pytest.mark.parametrize("src", [S.zipf_codebook(10), S.uniform_codebook(12),
+                                 S.make("heavy_tail", 12)], ids=str)
+def test_sources_with_arrays_compare_by_their_parameters(src):
+    # their codebooks (arrays) were compared too: == raised "truth value of an array is
+    # ambiguous", and so did `src in [...]`
+    rebuilt = S.make(src.name, **src.params)
+    assert rebuilt == src and src in [S.bernoulli(3), rebuilt]
+    assert src != S.make(src.name, **{**src.params, "codebook_seed": 1})

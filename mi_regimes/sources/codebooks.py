@@ -4,6 +4,7 @@ probabilities (uniform, or Zipf's heavy tail)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -31,8 +32,8 @@ def _random_codebook(d: int, k: int, seed) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Codebook(Source):
-    codebook: np.ndarray = field(default=None, repr=False)
-    probs: np.ndarray = field(default=None, repr=False)
+    codebook: np.ndarray = field(default=None, repr=False, compare=False)
+    probs: np.ndarray = field(default=None, repr=False, compare=False)
 
     def pmf_groups(self):
         values, counts = np.unique(self.probs, return_counts=True)
@@ -42,15 +43,29 @@ class _Codebook(Source):
         w = self.codebook.sum(axis=1)
         return np.bincount(w, weights=self.probs, minlength=self.d + 1)
 
+    # Computed once per source: a simulation draws thousands of small samples, and
+    # packing a 65 536-word codebook for each took ~1 ms, more than the draw.
+    @cached_property
+    def _words(self) -> np.ndarray:
+        return pack_bits(self.codebook).words
+
+    @cached_property
+    def _cumulative(self) -> tuple[np.ndarray, float] | None:
+        """(cumulative probabilities, their total), or None for a uniform codebook."""
+        if np.all(self.probs == self.probs[0]):
+            return None
+        return np.cumsum(self.probs), self.probs.sum()
+
     def sample_packed(self, n, rng=None):
         n, rng = self._draw_arguments(n, rng)
         k = self.probs.size
-        if np.all(self.probs == self.probs[0]):
+        if self._cumulative is None:
             idx = rng.integers(0, k, size=n)
         else:
-            idx = np.searchsorted(np.cumsum(self.probs), rng.random(n) * self.probs.sum(),
+            cumulative, total = self._cumulative
+            idx = np.searchsorted(cumulative, rng.random(n) * total,
                                   side="right").clip(0, k - 1)
-        return PackedBits._trusted(pack_bits(self.codebook).words[idx], self.d)
+        return PackedBits._trusted(self._words[idx], self.d)
 
     def _log2_prob(self, rows):
         index = {tuple(r): i for i, r in enumerate(self.codebook.tolist())}

@@ -35,8 +35,9 @@ class _HeavyTail(Source):
     heavy: int = 4
     tail_bits: int = 30
     tail_mass: float = 0.05
-    heavy_rows: np.ndarray = field(default=None, repr=False)
-    prefix: np.ndarray = field(default=None, repr=False)  # the tail's fixed high bits
+    heavy_rows: np.ndarray = field(default=None, repr=False, compare=False)
+    # the tail's fixed high bits
+    prefix: np.ndarray = field(default=None, repr=False, compare=False)
     overlap: int = 0  # heavy states that also lie in the tail
 
     def pmf_groups(self):
