@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-import numba as nb
 import numpy as np
 from scipy import special
 
-from ._binomial import log_binom_pmf, log_one_minus_exp, log_pmf_one
+from . import _group_sums
 from .sources import Source
 from .sources._base import support_size
 
@@ -69,50 +68,16 @@ def _check_n(n) -> int:
     return int(n)
 
 
-def _binom_bounds(n: int, p: float, start: int = 1) -> tuple[int, int]:
-    """First and last count c in start..n where Binom(c; n, p) is not negligible (mass
-    outside < 1e-30)."""
-    mu = n * p
-    sd = math.sqrt(n * p * (1 - p))
-    return (max(start, int(math.floor(mu - 12 * sd - 1))),
-            min(n, int(math.ceil(mu + 12 * sd + 30))))
-
-
-def _binom_range(n: int, p: float, start: int = 1) -> np.ndarray:
-    """The counts of :func:`_binom_bounds`, as float64."""
-    lo, hi = _binom_bounds(n, p, start)
-    return np.arange(lo, hi + 1, dtype=np.float64)
-
-
 #: Widest binomial range :func:`expected_entropy` sums term by term (its width is ~24 s.d.).
-#: A wider one, N p (1 - p) above ~7e6, takes :func:`_series_f` instead: summing it cost
-#: ~√N time and memory (2**70 samples asked for 194 GiB).
+#: A wider one, N p (1 - p) above ~7e6, takes :func:`._group_sums.series_f` instead:
+#: summing it cost ~√N time and memory (2**70 samples asked for 194 GiB).
 SERIES_RANGE = 1 << 16
-
-
-def _series_f(n: int, log_p: float) -> float:
-    """E[f(c)], c ~ Binom(N, p), from the central moments of c to order 1/N² (bits).
-
-    Taylor's series of f(c) = -(c/N) ln(c/N) about μ = Np (its second, third and fourth
-    derivatives there are -1/(Nμ), 1/(Nμ²) and -2/(Nμ³)), with the central moments
-    σ² = Np(1-p), Np(1-p)(1-2p) and 3σ⁴ + O(N), gives
-    -p ln p - (1-p)/(2N) + [(1-p)(1-2p)/6 - (1-p)²/4] / (N²p) + O(1/(N³p²)).
-    Used only where N p (1 - p) > ~7e6: the remainder is then below 1e-20 bits.
-    """
-    p = math.exp(log_p)
-    q = -math.expm1(log_p)
-    return (-p * log_p - q / (2 * n) + (q * (1 - 2 * p) / 6 - q * q / 4) / (n * n * p)) / LN2
 
 
 def _log_groups(source: Source) -> tuple[np.ndarray, np.ndarray]:
     """The source's pmf groups as natural logs (:meth:`Source.log_pmf_groups`)."""
     log_m, log_p = source.log_pmf_groups()
     return np.asarray(log_m, dtype=np.float64), np.asarray(log_p, dtype=np.float64)
-
-
-def _f(c: np.ndarray, n: int) -> np.ndarray:
-    q = c / n
-    return -q * np.log2(q)
 
 
 def _log_seen(log_p: np.ndarray, n: int) -> np.ndarray:
@@ -174,110 +139,101 @@ def expected_entropy(source: Source, n: int, estimator: str = "plugin") -> float
     if estimator not in THEORY_ESTIMATORS:
         raise ValueError(f"estimator: exact expectation is available for "
                          f"{', '.join(THEORY_ESTIMATORS)}, not {estimator!r}")
-    total = 0.0
-    for log_mult, log_prob in zip(*_log_groups(source), strict=True):
-        if log_prob >= 0.0:
-            continue  # a certain state contributes f(n) = 0
-        lo, hi = _binom_bounds(n, math.exp(log_prob))
-        if hi - lo >= SERIES_RANGE:  # m <= 1/p here: a finite product
-            total += math.exp(log_mult) * _series_f(n, log_prob)
-            continue
-        c = np.arange(lo, hi + 1, dtype=np.float64)
-        total += float(np.sum(np.exp(log_mult + log_binom_pmf(c, n, log_prob)) * _f(c, n)))
+    log_m, log_p = _log_groups(source)
+    total = _group_sums.expected_f_total(float(n), log_m, log_p, float(SERIES_RANGE))
     if estimator == "miller_madow":
         total += (expected_observed(source, n) - 1.0) / (2.0 * n * LN2)
     return float(total)
 
 
-def _g(c: np.ndarray, n: int) -> np.ndarray:
-    """(c/N) log2 c: Ĥ_plugin = log2 N - Σ_k g(n_k), and g(0) = g(1) = 0."""
-    return c / n * np.log2(c)
-
-
 #: ln 1e-40: a count c whose expected number of states (m · Binom(c; N, p)) lies below
 #: this adds nothing a float64 sum can show, to the mean or to the variance.
 _NEGLIGIBLE_LOG = math.log(1e-40)
-
-
-def _counts_that_matter(n: int, log_m: float, log_p: float, start: int
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Counts c >= start some state of the group may show, and their ln Binom(c; N, p).
-
-    Only counts whose expected number of states in the group, m · Binom(c; N, p),
-    exceeds 1e-40: a wide source has thousands of groups whose states are almost never
-    seen twice, and this keeps the exact variance's pair sums to the few that matter.
-    """
-    c = _binom_range(n, math.exp(log_p), start=start)
-    if c.size == 0:
-        return c, c
-    log_pmf = log_binom_pmf(c, n, log_p)
-    keep = log_m + log_pmf > _NEGLIGIBLE_LOG
-    return c[keep], log_pmf[keep]
-
-
-def _surely_kept(n: int, p: float) -> float:
-    """A lower bound on the counts :func:`_counts_that_matter` keeps for a state of
-    probability p: with s.d. σ >= 100, Binom(c; N, p) > 1e-40 within μ ± 8σ, so listing
-    (at N ~ 1e11, 1024 groups of ~1e5 counts each) can stop once their cost is known."""
-    sd = math.sqrt(n * p * (1 - p))
-    if sd < 100:
-        return 0.0
-    return max(0.0, min(n, n * p + 8 * sd) - max(2.0, n * p - 8 * sd))
-
-
-@nb.njit(cache=True)
-def _pair_moments(n, counts, log_pmfs, gs, starts, log_p, first, second):
-    """E[g(a) g(b)] for each pair (first[k], second[k]) of groups: (a, b) the counts of
-    two distinct states with probabilities p, q, over the counts that matter for each
-    (group j's: ``counts[starts[j]:starts[j + 1]]``, with their ln Binom(c; N, p) and
-    their g(c)).
-
-    Given a, b is Binomial(N - a, q / (1 - p)). One compiled loop: the pairs of a wide
-    source number ~10⁶ at small N, and a NumPy call per pair took ~60 µs each.
-    """
-    out = np.zeros(first.size)
-    for k in range(first.size):
-        g, h = first[k], second[k]
-        log_r = min(log_p[h] - log_one_minus_exp(log_p[g]), 0.0)  # q / (1 - p) <= 1
-        log_1mr = log_one_minus_exp(log_r) if log_r < 0.0 else -np.inf
-        r = math.exp(log_r)
-        # Neumaier's compensated sum: the covariance is this moment minus a product of
-        # nearly the same size, so the moment's rounding is what the variance shows
-        total = 0.0
-        lost = 0.0
-        for i in range(starts[g], starts[g + 1]):
-            rest = n - counts[i]
-            for j in range(starts[h], starts[h + 1]):
-                b = counts[j]
-                if log_r >= 0.0:  # q = 1 - p: b is all the rest
-                    log_b = 0.0 if b == rest else -np.inf
-                else:
-                    log_b = log_pmf_one(b, rest, log_r, log_1mr, r < 0.5, r)
-                term = math.exp(log_pmfs[i] + log_b) * (gs[i] * gs[j])
-                step = total + term
-                if abs(total) >= abs(term):
-                    lost += (total - step) + term
-                else:
-                    lost += (term - step) + total
-                total = step
-        out[k] = total + lost
-    return out
-
-
-def _times_multiplicity(log_m: float | np.ndarray, x: float | np.ndarray) -> np.ndarray:
-    """m·x from ln m, finite whenever the product is (m alone may overflow float64)."""
-    with np.errstate(divide="ignore"):
-        return np.sign(x) * np.exp(log_m + np.log(np.abs(x)))
-
-
-#: Largest (Σ binomial range sizes)² for which ``sd_entropy`` sums exactly.
+#: Largest (Σ binomial range sizes)² for which the variance is summed exactly (``auto``).
 EXACT_VARIANCE_COST = 4e7
 #: Widest one group's binomial range may be before its counts are listed at all.
 _WIDEST_EXACT = 1 << 22
+#: Most rows a Monte Carlo variance simulates (draws × n) (~100 s).
+MONTE_CARLO_SAMPLES = 200_000_000
+_MIN_DRAWS = 20  # relative standard error of the sd ~16 %
+
+
+def _exact_variance(n: int, log_m: np.ndarray, log_p: np.ndarray, budget: float
+                    ) -> float | None:
+    """The exact Var Ĥ_plugin (bits²), or None when its counts that matter number more than
+    ``budget`` (the pair sums then cost more than :data:`EXACT_VARIANCE_COST`).
+
+    Only counts c >= 2 whose expected number of states m · Binom(c; N, p) exceeds 1e-40
+    are kept: a wide source has thousands of groups whose states are almost never seen
+    twice, and g(0) = g(1) = 0.
+    """
+    sizes, complete = _group_sums.kept_sizes(float(n), log_m, log_p, 2.0, _NEGLIGIBLE_LOG,
+                                             budget)
+    if not complete:
+        return None
+    counts, log_pmfs, gs, starts, mean_g, second_g = _group_sums.kept_counts(
+        float(n), log_m, log_p, 2.0, _NEGLIGIBLE_LOG, sizes)
+    live = np.flatnonzero((sizes > 0) & (log_p < 0.0))
+    return _group_sums.plugin_variance(float(n), log_m, log_p, counts, log_pmfs, gs, starts,
+                                       mean_g, second_g, live)
+
+
+def _simulated_plugin(source: Source, n: int, log_p: np.ndarray) -> np.ndarray:
+    """Plug-in estimates of simulated data sets (fixed seed): 2000 for small n, 200 up to
+    n = 10⁶, fewer past it so that at most :data:`MONTE_CARLO_SAMPLES` rows are drawn."""
+    if n > MONTE_CARLO_SAMPLES // _MIN_DRAWS:
+        raise OutOfReach(
+            f"n: the sd of {source} at n={n} is out of reach", "the exact sum costs too much, "
+            f"Basharin's formula needs every state expected >= 20 times (the rarest is "
+            f"expected {n * math.exp(float(log_p.min())):.3g} times), and "
+            f"{_MIN_DRAWS} simulated data sets of n rows exceed the {MONTE_CARLO_SAMPLES:.0e} "
+            f"rows it simulates at most; use n <= {MONTE_CARLO_SAMPLES // _MIN_DRAWS}, or "
+            "variance_entropy(..., method='asymptotic') if an approximation will do")
+    reps = int(min(2000, max(200, 2e7 // n), MONTE_CARLO_SAMPLES // n))
+    rng = np.random.default_rng(0)  # a fixed seed: the same source and N, the same value
+    from .counting import count_words
+    from .estimators import plugin
+
+    return np.array([plugin(count_words(source.sample_packed(n, rng).words, overwrite=True,
+                                        d=source.d)) for _ in range(reps)])
+
+
+def _auto_variance(source: Source, n: int, exact_only: bool = False
+                   ) -> tuple[TheoryValue, np.ndarray | None]:
+    """Var Ĥ_plugin by the first method that reaches it (the ``auto`` of
+    :func:`variance_entropy`), with the simulated estimates when it simulated."""
+    log_m, log_p = _log_groups(source)
+    widest, surely_kept = _group_sums.listing_costs(float(n), log_p, 2.0)
+    if widest > _WIDEST_EXACT and exact_only:
+        # listing one such group's counts alone would take gigabytes at N ~ 1e18
+        raise ValueError(f"method: the exact variance at n={n} sums over {widest:.3g} "
+                         "counts of one state; use method='auto' or 'asymptotic'")
+    var = None
+    if widest <= _WIDEST_EXACT and (exact_only or surely_kept**2 <= EXACT_VARIANCE_COST):
+        var = _exact_variance(n, log_m, log_p,
+                              math.inf if exact_only else math.sqrt(EXACT_VARIANCE_COST))
+    if var is not None:
+        return TheoryValue(max(var, 0.0), "exact"), None
+    if n * math.exp(float(log_p.min())) >= 20:  # every state seen often: Basharin holds
+        return _basharin(log_m, log_p, n), None
+    values = _simulated_plugin(source, n, log_p)
+    bound = (math.log2(n) / 2) ** 2 if n > 1 else 0.0
+    var = min(float(np.var(values, ddof=1)), bound)
+    return TheoryValue(var, f"monte carlo ({values.size} draws, relative s.e. "
+                            f"~{100 * math.sqrt(2 / values.size):.0f}%)"), values
+
+
+def _basharin(log_m: np.ndarray, log_p: np.ndarray, n: int) -> TheoryValue:
+    """Basharin's asymptotic (Σ p ln²p - H²)/N + (K-1)/(2N²), in bits²."""
+    mass = np.exp(log_m + log_p)
+    h = -np.sum(mass * log_p)
+    k = support_size(log_m)
+    var = (np.sum(mass * log_p**2) - h * h) / n + (k - 1) / (2.0 * n * n)
+    return TheoryValue(float(var) / LN2**2, "asymptotic (Basharin)")
 
 
 def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValue:
-    """Variance of the plug-in entropy (bits²), exact or asymptotic, labelled as such.
+    """Variance of the plug-in entropy (bits²), labelled with the method that gave it.
 
     Parameters
     ----------
@@ -290,89 +246,47 @@ def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValu
         over every pair of pmf groups (Ĥ = log2 N - Σ g(n_k), and g vanishes on counts
         0 and 1, so nothing cancels when N << K); ``asymptotic`` is Basharin's
         (Σ p ln²p - H²)/N + (K-1)/(2N²), converted to bits², accurate only when every
-        state is seen many times. ``auto``: exact when its cost is at most
-        :data:`EXACT_VARIANCE_COST`, else asymptotic.
+        state is seen many times (asked for by name, it is returned wherever it is far
+        off). ``auto``: exact when its cost is at most :data:`EXACT_VARIANCE_COST`, else
+        Basharin's where every state is expected at least 20 times, else a Monte Carlo
+        estimate (fixed seed, 20 to 2000 data sets, labelled with its relative standard
+        error) capped at (log2(N)/2)², the most a variable on [0, log2 N] can have.
 
     Returns
     -------
     TheoryValue
         ``(value, method)``.
+
+    Raises
+    ------
+    OutOfReach
+        A ValueError, with ``auto``, when only simulation applies and n > 10⁷.
+
+    Examples
+    --------
+    >>> from mi_regimes import sources, theory
+    >>> theory.variance_entropy(sources.bernoulli(2, 0.5), 8).method
+    'exact'
     """
     source = _check_source(source)
     n = _check_n(n)
     if method not in ("auto", "exact", "asymptotic"):
         raise ValueError(f"method: choose 'auto', 'exact' or 'asymptotic', got {method!r}")
-    log_m, log_p = _log_groups(source)
-    p = np.exp(log_p)
-    # A group this wide is far past EXACT_VARIANCE_COST (its counts that matter span at
-    # least ±10 s.d.), and listing its counts alone would take gigabytes at N ~ 1e18
-    widest = max(hi - lo + 1 for lo, hi in (_binom_bounds(n, float(q), 2) for q in p))
-    if widest > _WIDEST_EXACT and method == "exact":
-        raise ValueError(f"method: the exact variance at n={n} sums over {widest:.3g} "
-                         "counts of one state; use method='auto' or 'asymptotic'")
-    counts = []
-    if widest <= _WIDEST_EXACT and (method == "exact" or sum(
-            _surely_kept(n, float(q)) for q in p) ** 2 <= EXACT_VARIANCE_COST):
-        # groups whose states are (almost) never seen twice add (almost) nothing: dropped
-        counts = [_counts_that_matter(n, lm, lp, 2)
-                  for lm, lp in zip(log_m, log_p, strict=True)]
-    cost = float(sum(c.size for c, _ in counts) ** 2) if counts else math.inf
-    if method == "exact" or (method == "auto" and cost <= EXACT_VARIANCE_COST):
-        live = [i for i, (c, _) in enumerate(counts) if c.size and log_p[i] < 0.0]
-        mean_g = np.zeros(p.size)
-        second_g = np.zeros(p.size)
-        for i in live:
-            c, log_pmf = counts[i]
-            pmf, gc = np.exp(log_pmf), _g(c, n)
-            mean_g[i], second_g[i] = np.sum(pmf * gc), np.sum(pmf * gc * gc)
-        var = float(np.sum(_times_multiplicity(log_m, second_g - mean_g**2)))
-        pairs, pair_logs = [], []
-        for x, g in enumerate(live):
-            for h in live[x:]:
-                if g == h:  # m (m - 1) ordered pairs of distinct states in one group
-                    with np.errstate(divide="ignore"):
-                        log_pairs = 2 * log_m[g] + math.log1p(-math.exp(-log_m[g])) \
-                            if log_m[g] > 0 else -math.inf
-                else:
-                    log_pairs = LN2 + log_m[g] + log_m[h]
-                if log_pairs == -math.inf or p[g] + p[h] > 1 + 1e-12:
-                    continue
-                pairs.append((g, h))
-                pair_logs.append(log_pairs)
-        if pairs:
-            sizes = np.array([c.size for c, _ in counts], dtype=np.int64)
-            starts = np.concatenate([[0], np.cumsum(sizes)])
-            first, second = np.array(pairs, dtype=np.int64).T.copy()
-            flat = np.concatenate([c for c, _ in counts]).astype(np.float64)
-            moments = _pair_moments(
-                float(n), flat, np.concatenate([lp for _, lp in counts]).astype(np.float64),
-                _g(flat, n), starts, np.ascontiguousarray(log_p, dtype=np.float64), first,
-                second)
-            covs = moments - mean_g[first] * mean_g[second]
-            # one exactly rounded sum (a NumPy call per pair cost more than the moments)
-            var = math.fsum([var, *_times_multiplicity(np.array(pair_logs), covs).tolist()])
-        return TheoryValue(max(float(var), 0.0), "exact")
-    mass = np.exp(log_m + log_p)
-    h = -np.sum(mass * log_p)
-    k = support_size(log_m)
-    var = (np.sum(mass * log_p**2) - h * h) / n + (k - 1) / (2.0 * n * n)
-    return TheoryValue(float(var) / LN2**2, "asymptotic (Basharin)")
-
-
-#: Most rows :func:`sd_entropy` simulates (draws × n) when it must simulate (~100 s).
-MONTE_CARLO_SAMPLES = 200_000_000
-_MIN_DRAWS = 20  # relative standard error ~16 %
+    if method == "asymptotic":
+        return _basharin(*_log_groups(source), n)
+    return _auto_variance(source, n, exact_only=method == "exact")[0]
 
 
 def sd_entropy(source: Source, n: int) -> TheoryValue:
     """Standard deviation of the plug-in entropy (bits), never above its bound.
 
-    Exact (:func:`variance_entropy`) wherever feasible. Otherwise Basharin's asymptotic
-    formula where it holds (every state expected at least 20 times), else a Monte Carlo
-    estimate (fixed seed, 200 to 2000 draws, fewer past n = 10⁶ so that at most
-    :data:`MONTE_CARLO_SAMPLES` rows are drawn, labelled with its relative standard error);
-    in any case at most log2(N)/2: Ĥ_plugin lies in [0, log2 N], and a variable on an
-    interval of length L has standard deviation at most L/2 (Popoviciu's inequality).
+    The square root of :func:`variance_entropy`'s ``auto``: exact wherever feasible,
+    otherwise Basharin's asymptotic formula where it holds (every state expected at
+    least 20 times), else a Monte Carlo estimate (fixed seed, 200 to 2000 draws, fewer
+    past n = 10⁶ so that at most :data:`MONTE_CARLO_SAMPLES` rows are drawn, labelled
+    with its relative standard error); in any case at most log2(N)/2: Ĥ_plugin lies in
+    [0, log2 N], and a variable on an interval of length L has standard deviation at
+    most L/2 (Popoviciu's inequality).
 
     Returns
     -------
@@ -395,30 +309,12 @@ def sd_entropy(source: Source, n: int) -> TheoryValue:
     source = _check_source(source)
     n = _check_n(n)
     bound = math.log2(n) / 2 if n > 1 else 0.0
-    var = variance_entropy(source, n, "auto")
-    if var.method == "exact":
-        return TheoryValue(min(math.sqrt(var.value), bound), "exact")
-    if n * math.exp(float(_log_groups(source)[1].min())) >= 20:
+    var, simulated = _auto_variance(source, n)
+    if simulated is None:
         return TheoryValue(min(math.sqrt(var.value), bound), var.method)
-    # neither exact (too many pmf groups) nor asymptotic (states seen rarely): simulate
-    if n > MONTE_CARLO_SAMPLES // _MIN_DRAWS:
-        raise OutOfReach(
-            f"n: the sd of {source} at n={n} is out of reach", "the exact sum costs too much, "
-            f"Basharin's formula needs every state expected >= 20 times (the rarest is "
-            f"expected {n * math.exp(float(_log_groups(source)[1].min())):.3g} times), and "
-            f"{_MIN_DRAWS} simulated data sets of n rows exceed the {MONTE_CARLO_SAMPLES:.0e} "
-            f"rows it simulates at most; use n <= {MONTE_CARLO_SAMPLES // _MIN_DRAWS}")
-    # 200 draws up to n = 1e6 (2000 for small n), then fewer: at most 2e8 rows (~100 s)
-    reps = int(min(2000, max(200, 2e7 // n), MONTE_CARLO_SAMPLES // n))
-    rng = np.random.default_rng(0)  # a fixed seed: the same source and N, the same value
-    from .counting import count_words
-    from .estimators import plugin
-
-    values = [plugin(count_words(source.sample_packed(n, rng).words, overwrite=True,
-                                 d=source.d)) for _ in range(reps)]
-    sd = float(np.std(values, ddof=1))
-    return TheoryValue(min(sd, bound), f"monte carlo ({reps} draws, relative s.e. "
-                                       f"~{100 / math.sqrt(2 * reps):.0f}%)")
+    sd = float(np.std(simulated, ddof=1))
+    return TheoryValue(min(sd, bound), f"monte carlo ({simulated.size} draws, relative s.e. "
+                                       f"~{100 / math.sqrt(2 * simulated.size):.0f}%)")
 
 
 def _uniform_support(source: Source) -> float | None:
