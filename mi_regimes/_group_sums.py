@@ -4,7 +4,8 @@ A source with tens of thousands of distinct probabilities (a Zipf codebook over 
 states) has as many groups, and a few NumPy calls per group made the exact E[Ĥ] take
 ~4 s and the choice of a variance method ~3 s; each loop here runs over all groups in one
 call. Counts are float64 (N may exceed int64: past 2^53 it is rounded, as the log pmf
-always took it), and each group's binomial counts run over :func:`binom_bounds`.
+always took it), and each group's binomial counts run over :func:`binom_bounds`, counted
+by an integer (past 2^53, c + 1 == c: a float counter never ended).
 
 Sums are compensated (Neumaier): the variance is a sum of covariances that nearly cancel,
 so its rounding is what the result shows.
@@ -25,10 +26,12 @@ LN2 = math.log(2.0)
 @nb.njit(cache=True)
 def binom_bounds(n, p, start):
     """First and last count c in start..n where Binom(c; n, p) is not negligible (mass
-    outside < 1e-30): mean ± 12 s.d., widened by 1 below and 30 above, as floats."""
+    outside < 1e-30): mean ± 12 s.d., widened by 1 below and 30 above, as floats
+    (np.floor, not math.floor: compiled, math.floor returns an int64, which wrapped
+    around past 2^63 and made N = 2^70 sum nothing)."""
     mu = n * p
     sd = math.sqrt(n * p * (1.0 - p))
-    return max(start, math.floor(mu - 12.0 * sd - 1.0)), min(n, math.ceil(mu + 12.0 * sd + 30.0))
+    return max(start, np.floor(mu - 12.0 * sd - 1.0)), min(n, np.ceil(mu + 12.0 * sd + 30.0))
 
 
 @nb.njit(cache=True)
@@ -94,13 +97,12 @@ def expected_f_total(n, log_m, log_p, series_range):
             total, lost = _add(total, lost, math.exp(log_m[k]) * series_f(n, lp))
             continue
         log_q = log_one_minus_exp(lp)
-        c = lo
-        while c <= hi:
+        for offset in range(int(hi - lo) + 1):
+            c = lo + offset
             q = c / n
             term = math.exp(log_m[k] + log_pmf_one(c, n, lp, log_q, p < 0.5, p)) \
                 * (-q * math.log2(q))
             total, lost = _add(total, lost, term)
-            c += 1.0
     return total + lost
 
 
@@ -124,11 +126,10 @@ def kept_sizes(n, log_m, log_p, start, floor_log, budget):
         p = math.exp(lp)
         log_q = log_one_minus_exp(lp) if lp < 0.0 else -np.inf
         lo, hi = binom_bounds(n, p, start)
-        c = lo
-        while c <= hi:
+        for offset in range(int(hi - lo) + 1):
+            c = lo + offset
             if log_m[k] + _group_log_pmf(c, n, lp, log_q, p) > floor_log:
                 sizes[k] += 1
-            c += 1.0
         total += sizes[k]
         if total > budget:
             return sizes, False
@@ -154,8 +155,8 @@ def kept_counts(n, log_m, log_p, start, floor_log, sizes):
         lo, hi = binom_bounds(n, p, start)
         i = starts[k]
         first, lost_first, second, lost_second = 0.0, 0.0, 0.0, 0.0
-        c = lo
-        while c <= hi:
+        for offset in range(int(hi - lo) + 1):
+            c = lo + offset
             log_pmf = _group_log_pmf(c, n, lp, log_q, p)
             if log_m[k] + log_pmf > floor_log:
                 g = c / n * math.log2(c)
@@ -164,7 +165,6 @@ def kept_counts(n, log_m, log_p, start, floor_log, sizes):
                 first, lost_first = _add(first, lost_first, pmf * g)
                 second, lost_second = _add(second, lost_second, pmf * g * g)
                 i += 1
-            c += 1.0
         mean_g[k], second_g[k] = first + lost_first, second + lost_second
     return counts, log_pmfs, gs, starts, mean_g, second_g
 

@@ -308,6 +308,10 @@ def test_theory_at_astronomical_n_answers_without_listing_counts():
     value = T.expected_entropy(S.uniform_codebook(20, 1000, 0), n)
     assert type(value) is float
     assert value == pytest.approx(math.log2(1000) - 999 / (2 * n * math.log(2)), abs=1e-12)
+    # N p past 2^63: compiled, math.floor's int64 wrapped and the sum came out 0
+    assert T.expected_entropy(S.uniform_codebook(2, 4), n) == pytest.approx(2.0, abs=1e-12)
+    assert T.expected_entropy(S.bernoulli(64, 0.01), n) == pytest.approx(
+        S.bernoulli(64, 0.01).entropy, abs=1e-6)
     sd = T.sd_entropy(S.bernoulli(8, 0.3), 10**18)
     assert sd.method == "asymptotic (Basharin)"
     assert sd.value == pytest.approx(
