@@ -312,6 +312,8 @@ def test_theory_at_astronomical_n_answers_without_listing_counts():
     assert T.expected_entropy(S.uniform_codebook(2, 4), n) == pytest.approx(2.0, abs=1e-12)
     assert T.expected_entropy(S.bernoulli(64, 0.01), n) == pytest.approx(
         S.bernoulli(64, 0.01).entropy, abs=1e-6)
+    # past 2^53, c + 1 == c: a float counter over the one state's counts never ended
+    assert T.sd_entropy(S.uniform_codebook(3, 1), n) == (0.0, "exact")
     sd = T.sd_entropy(S.bernoulli(8, 0.3), 10**18)
     assert sd.method == "asymptotic (Basharin)"
     assert sd.value == pytest.approx(
