@@ -252,3 +252,14 @@ def test_sources_with_arrays_compare_by_their_parameters(src):
     rebuilt = S.make(src.name, **src.params)
     assert rebuilt == src and src in [S.bernoulli(3), rebuilt]
     assert src != S.make(src.name, **{**src.params, "codebook_seed": 1})
+
+
+def test_sources_are_hashable_and_equal_ones_hash_alike():
+    # frozen, yet hash() raised "unhashable type: 'dict'" (their params), so a source
+    # could not key a dict of results
+    built = [S.make(family, 12) for family in S.FAMILIES]
+    rebuilt = [S.make(s.name, **s.params) for s in built]
+    assert {s: i for i, s in enumerate(built)} == {s: i for i, s in enumerate(rebuilt)}
+    assert len(set(built)) == len(built)
+    pair = S.labelled(built[0], 0.1, 4)
+    assert hash(pair) == hash(S.labelled(rebuilt[0], 0.1, 4))

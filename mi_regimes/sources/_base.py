@@ -92,7 +92,8 @@ class Source:
 
     name: str
     d: int
-    params: dict = field(default_factory=dict)
+    # not hashed (a dict): name, d and the family's own fields identify a source
+    params: dict = field(default_factory=dict, hash=False)
 
     # -- exact quantities (bits) --------------------------------------------------------
     def pmf_groups(self) -> tuple[np.ndarray, np.ndarray]:
