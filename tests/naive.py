@@ -82,11 +82,12 @@ def grassberger(counts) -> float:
 
 def expected_plugin(pmf, n: int) -> float:
     """Exact E[Ĥ_plugin] for n iid draws from pmf: a sum of binomial terms per state."""
+    counts = np.arange(1, n + 1)
+    q = counts / n
+    f = -q * np.log(q)
     total = 0.0
-    for p in pmf:
-        for m in range(1, n + 1):
-            q = m / n
-            total += stats.binom.pmf(m, n, p) * (-q * math.log(q))
+    for p in pmf:  # one state at a time, every count 1..n (scipy's pmf, not ours)
+        total += float(np.sum(stats.binom.pmf(counts, n, p) * f))
     return total
 
 
