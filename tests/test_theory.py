@@ -416,3 +416,27 @@ def test_wide_source_expectation_matches_naive_binomial_sum():
     for n in (3, 40):
         exact = naive.expected_plugin(pmf, n) / math.log(2)
         assert T.expected_entropy(src, n) == pytest.approx(exact, rel=1e-12, abs=1e-13)
+
+
+@settings(max_examples=40, deadline=None)
+@given(family=st.sampled_from(sorted(S.FAMILIES)), d=st.integers(1, 7),
+       n=st.integers(1, 300))
+def test_expectation_of_any_family_matches_state_by_state_sum(family, d, n):
+    """Every family (default parameters) against scipy's binomial over each of the 2^d
+    states, listed one by one from the source's own probabilities of every word."""
+    src = S.make(family, d)
+    pmf = np.exp2(src.log2_prob(naive.all_words(d)))
+    exact = naive.expected_plugin(pmf[pmf > 0], n) / math.log(2)
+    assert T.expected_entropy(src, n) == pytest.approx(exact, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(family=st.sampled_from(sorted(S.FAMILIES)), d=st.integers(1, 3), n=st.integers(1, 6))
+def test_exact_variance_of_any_family_matches_enumeration(family, d, n):
+    src = S.make(family, d)
+    pmf = np.exp2(src.log2_prob(naive.all_words(d)))
+    mean, var = naive.plugin_moments_by_enumeration(pmf[pmf > 0], n)
+    got = T.variance_entropy(src, n, "exact")
+    assert got.value == pytest.approx(var, rel=1e-9, abs=1e-13)
+    assert T.sd_entropy(src, n).value == pytest.approx(math.sqrt(var), rel=1e-9, abs=1e-7)
+    assert T.expected_entropy(src, n) == pytest.approx(mean, rel=1e-12, abs=1e-13)
