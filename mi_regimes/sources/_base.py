@@ -88,6 +88,9 @@ class Source:
         Bits per sample.
     params : dict
         The family parameters, for display and for rebuilding with :func:`make`.
+
+    Two sources are equal, and hash alike, when their family and parameters (seeds
+    included) are: ``make(src.name, **src.params) == src``.
     """
 
     name: str
