@@ -178,12 +178,15 @@ def _exact_variance(n: int, log_m: np.ndarray, log_p: np.ndarray, budget: float
                                        mean_g, second_g, live)
 
 
-def _simulated_plugin(source: Source, n: int, log_p: np.ndarray) -> np.ndarray:
+def _simulated_plugin(source: Source, n: int, log_p: np.ndarray, quantity: str
+                      ) -> np.ndarray:
     """Plug-in estimates of simulated data sets (fixed seed): 2000 for small n, 200 up to
-    n = 10⁶, fewer past it so that at most :data:`MONTE_CARLO_SAMPLES` rows are drawn."""
+    n = 10⁶, fewer past it so that at most :data:`MONTE_CARLO_SAMPLES` rows are drawn;
+    past that, OutOfReach naming ``quantity`` ('sd' or 'variance')."""
     if n > MONTE_CARLO_SAMPLES // _MIN_DRAWS:
         raise OutOfReach(
-            f"n: the sd of {source} at n={n} is out of reach", "the exact sum costs too much, "
+            f"n: the {quantity} of {source} at n={n} is out of reach",
+            "the exact sum costs too much, "
             f"Basharin's formula needs every state expected >= 20 times (the rarest is "
             f"expected {n * math.exp(float(log_p.min())):.3g} times), and "
             f"{_MIN_DRAWS} simulated data sets of n rows exceed the {MONTE_CARLO_SAMPLES:.0e} "
@@ -198,10 +201,11 @@ def _simulated_plugin(source: Source, n: int, log_p: np.ndarray) -> np.ndarray:
                                         d=source.d)) for _ in range(reps)])
 
 
-def _auto_variance(source: Source, n: int, exact_only: bool = False
+def _auto_variance(source: Source, n: int, exact_only: bool = False, quantity: str = "sd"
                    ) -> tuple[TheoryValue, np.ndarray | None]:
     """Var Ĥ_plugin by the first method that reaches it (the ``auto`` of
-    :func:`variance_entropy`), with the simulated estimates when it simulated."""
+    :func:`variance_entropy`), with the simulated estimates when it simulated;
+    ``quantity`` names what the caller wants in an OutOfReach message."""
     log_m, log_p = _log_groups(source)
     widest, surely_kept = _group_sums.listing_costs(float(n), log_p, 2.0)
     if widest > _WIDEST_EXACT and exact_only:
@@ -216,7 +220,7 @@ def _auto_variance(source: Source, n: int, exact_only: bool = False
         return TheoryValue(max(var, 0.0), "exact"), None
     if n * math.exp(float(log_p.min())) >= 20:  # every state seen often: Basharin holds
         return _basharin(log_m, log_p, n), None
-    values = _simulated_plugin(source, n, log_p)
+    values = _simulated_plugin(source, n, log_p, quantity)
     bound = (math.log2(n) / 2) ** 2 if n > 1 else 0.0
     var = min(float(np.var(values, ddof=1)), bound)
     return TheoryValue(var, f"monte carlo ({values.size} draws, relative s.e. "
@@ -274,7 +278,7 @@ def variance_entropy(source: Source, n: int, method: str = "auto") -> TheoryValu
         raise ValueError(f"method: choose 'auto', 'exact' or 'asymptotic', got {method!r}")
     if method == "asymptotic":
         return _basharin(*_log_groups(source), n)
-    return _auto_variance(source, n, exact_only=method == "exact")[0]
+    return _auto_variance(source, n, exact_only=method == "exact", quantity="variance")[0]
 
 
 def sd_entropy(source: Source, n: int) -> TheoryValue:
