@@ -13,9 +13,9 @@ accurate computation of binomial probabilities") writes the same quantity as
 with δ(k) = ln k! - [(k + ½) ln k - k + ½ ln 2π] (Stirling's error, ~1/(12k)) and
 D(x, m) = x ln(x/m) + m - x >= 0, each term of modest size and computed without
 cancellation (a series in (x - m)/(x + m) where x is near m). ``np`` is used through
-ln(np) = ln n + ln p, so p far below float64's smallest number still works. One
-compiled loop over the counts (a NumPy version of the branches cost 8x the old three
-ln Γ calls).
+ln(np) = ln n + ln p, so p far below float64's smallest number still works. Compiled,
+one count per call, for the loops of :mod:`mi_regimes._group_sums` (a NumPy version of the
+branches cost 8x the old three ln Γ calls).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import math
 import numba as nb
 import numpy as np
 
-__all__ = ["log_binom_pmf", "log_one_minus_exp", "log_pmf_one"]
+__all__ = ["log_one_minus_exp", "log_pmf_one"]
 
 _HALF_LN_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -61,7 +61,10 @@ def _deviance(x, log_m, m, x_minus_m):
 
 @nb.njit(cache=True)
 def log_pmf_one(ci, ni, log_p, log_q, p_small, p):
-    """ln Binom(ci; ni, p) of one count, from ln p, ln q and p (compiled callers)."""
+    """ln Binom(ci; ni, p) of one count, from ln p, ln q and p (compiled callers); p = 1
+    (ln p = 0: two states holding all the mass leave the second q = 1) is all at ni."""
+    if log_p >= 0.0:
+        return 0.0 if ci == ni else -np.inf
     if ci <= 0.0:
         return ni * log_q if ci == 0.0 else -np.inf
     if ci >= ni:
@@ -86,15 +89,6 @@ def log_pmf_one(ci, ni, log_p, log_q, p_small, p):
 
 
 @nb.njit(cache=True)
-def _log_pmf(c, n, log_p, log_q, p_small, p):
-    """Each count's ln Binom(c; n, p) (flattened arrays of c and n)."""
-    out = np.empty(c.shape[0])
-    for i in range(c.shape[0]):
-        out[i] = log_pmf_one(c[i], n[i], log_p, log_q, p_small, p)
-    return out
-
-
-@nb.njit(cache=True)
 def log_one_minus_exp(log_p):
     """ln(1 - p) from ln p < 0, without losing 1 - p to rounding when p is near 1 (nor p
     when it is small); ``math.log1p(-math.exp(x))`` raised a domain error for
@@ -102,23 +96,3 @@ def log_one_minus_exp(log_p):
     calls it too."""
     p = math.exp(log_p)
     return math.log1p(-p) if p < 0.5 else math.log(-math.expm1(log_p))
-
-
-def log_binom_pmf(c, n, log_p: float) -> np.ndarray:
-    """ln Binom(c; n, p) for counts ``c`` (float64 integers) and ln p <= 0.
-
-    ``n`` is an integer or an array of them broadcasting against ``c``; counts outside
-    0..n get -inf.
-    """
-    # copies, not np.broadcast_arrays' views: Numba reads a view's writeable flag, and
-    # NumPy warns (FutureWarning) on that read, which `mi-regimes theory --n 2` printed
-    c, n = np.asarray(c, np.float64), np.asarray(n, np.float64)
-    shape = np.broadcast_shapes(c.shape, n.shape)
-    c, n = (np.array(np.broadcast_to(a, shape)) for a in (c, n))
-    if log_p >= 0.0:  # p = 1 (two states holding all the mass leave the second q = 1)
-        return np.where(c == n, 0.0, -np.inf)
-    p = math.exp(log_p)  # may underflow to 0: only ln(np) is needed then
-    log_q = log_one_minus_exp(log_p)
-    flat = _log_pmf(np.ascontiguousarray(c).ravel(), np.ascontiguousarray(n).ravel(),
-                    log_p, log_q, p < 0.5, p)
-    return flat.reshape(c.shape)

@@ -119,66 +119,50 @@ def expected_f_total(n, log_m, log_p, series_range):
 
 
 @nb.njit(cache=True)
-def _group_log_pmf(c, n, lp, log_q, p):
-    """ln Binom(c; n, p), with the certain state's (p = 1) own case."""
-    if lp >= 0.0:
-        return 0.0 if c == n else -np.inf
-    return log_pmf_one(c, n, lp, log_q, p < 0.5, p)
+def _grown(a, size):
+    """``a`` copied into an array twice as long (at least ``size``)."""
+    out = np.empty(max(size, 2 * a.size))
+    out[:a.size] = a
+    return out
 
 
 @nb.njit(cache=True)
-def kept_sizes(n, log_m, log_p, start, floor_log, budget):
-    """How many counts c >= start each group keeps: those where m · Binom(c; N, p) exceeds
-    e^floor_log. Stops once the total passes ``budget``; then the second value is False
-    and the sizes are incomplete."""
-    sizes = np.zeros(log_p.size, np.int64)
-    total = 0
+def kept_counts(n, log_m, log_p, start, floor_log, budget):
+    """The counts c >= start each group keeps (those where m · Binom(c; N, p) exceeds
+    e^floor_log), flat (group k's at ``starts[k]:starts[k+1]``), with their
+    ln Binom(c; N, p), their g(c) = (c/N) log2 c, and each group's E[g(c)] and E[g(c)²]
+    over them. One pass; it stops once more than ``budget`` counts are kept, and then
+    ``complete`` (returned first) is False and the rest is partial."""
+    starts = np.zeros(log_p.size + 1, np.int64)
+    counts, log_pmfs, gs = np.empty(64), np.empty(64), np.empty(64)
+    mean_g = np.zeros(log_p.size)
+    second_g = np.zeros(log_p.size)
+    i = 0
     for k in range(log_p.size):
         lp = log_p[k]
         p = math.exp(lp)
         log_q = log_one_minus_exp(lp) if lp < 0.0 else -np.inf
         lo, hi = binom_bounds(n, p, start)
-        for offset in range(int(hi - lo) + 1):
-            c = lo + offset
-            if log_m[k] + _group_log_pmf(c, n, lp, log_q, p) > floor_log:
-                sizes[k] += 1
-        total += sizes[k]
-        if total > budget:
-            return sizes, False
-    return sizes, True
-
-
-@nb.njit(cache=True)
-def kept_counts(n, log_m, log_p, start, floor_log, sizes):
-    """The counts :func:`kept_sizes` counted, flat (group k's at ``starts[k]:starts[k+1]``),
-    with their ln Binom(c; N, p), their g(c) = (c/N) log2 c, and each group's E[g(c)] and
-    E[g(c)²] over them."""
-    starts = np.zeros(sizes.size + 1, np.int64)
-    starts[1:] = np.cumsum(sizes)
-    counts = np.empty(starts[-1])
-    log_pmfs = np.empty(starts[-1])
-    gs = np.empty(starts[-1])
-    mean_g = np.zeros(sizes.size)
-    second_g = np.zeros(sizes.size)
-    for k in range(log_p.size):
-        lp = log_p[k]
-        p = math.exp(lp)
-        log_q = log_one_minus_exp(lp) if lp < 0.0 else -np.inf
-        lo, hi = binom_bounds(n, p, start)
-        i = starts[k]
         first, lost_first, second, lost_second = 0.0, 0.0, 0.0, 0.0
         for offset in range(int(hi - lo) + 1):
             c = lo + offset
-            log_pmf = _group_log_pmf(c, n, lp, log_q, p)
-            if log_m[k] + log_pmf > floor_log:
-                g = c / n * math.log2(c)
-                counts[i], log_pmfs[i], gs[i] = c, log_pmf, g
-                pmf = math.exp(log_pmf)
-                first, lost_first = _add(first, lost_first, pmf * g)
-                second, lost_second = _add(second, lost_second, pmf * g * g)
-                i += 1
+            log_pmf = log_pmf_one(c, n, lp, log_q, p < 0.5, p)
+            if log_m[k] + log_pmf <= floor_log:
+                continue
+            if i == counts.size:
+                counts, log_pmfs, gs = _grown(counts, i + 1), _grown(log_pmfs, i + 1), \
+                    _grown(gs, i + 1)
+            g = c / n * math.log2(c)
+            counts[i], log_pmfs[i], gs[i] = c, log_pmf, g
+            pmf = math.exp(log_pmf)
+            first, lost_first = _add(first, lost_first, pmf * g)
+            second, lost_second = _add(second, lost_second, pmf * g * g)
+            i += 1
+        starts[k + 1] = i
         mean_g[k], second_g[k] = first + lost_first, second + lost_second
-    return counts, log_pmfs, gs, starts, mean_g, second_g
+        if i > budget:
+            return False, counts, log_pmfs, gs, starts, mean_g, second_g
+    return True, counts[:i], log_pmfs[:i], gs[:i], starts, mean_g, second_g
 
 
 @nb.njit(cache=True)
@@ -201,11 +185,8 @@ def _pair_moment(n, counts, log_pmfs, gs, starts, log_p, g, h):
     for i in range(starts[g], starts[g + 1]):
         rest = n - counts[i]
         for j in range(starts[h], starts[h + 1]):
-            b = counts[j]
-            if log_r >= 0.0:  # q = 1 - p: b is all the rest
-                log_b = 0.0 if b == rest else -np.inf
-            else:
-                log_b = log_pmf_one(b, rest, log_r, log_1mr, r < 0.5, r)
+            # q = 1 - p (ln r = 0): b is all the rest, which log_pmf_one knows
+            log_b = log_pmf_one(counts[j], rest, log_r, log_1mr, r < 0.5, r)
             total, lost = _add(total, lost, math.exp(log_pmfs[i] + log_b) * (gs[i] * gs[j]))
     return total + lost
 

@@ -167,13 +167,11 @@ def _exact_variance(n: int, log_m: np.ndarray, log_p: np.ndarray, budget: float
     are kept: a wide source has thousands of groups whose states are almost never seen
     twice, and g(0) = g(1) = 0.
     """
-    sizes, complete = _group_sums.kept_sizes(float(n), log_m, log_p, 2.0, _NEGLIGIBLE_LOG,
-                                             budget)
+    complete, counts, log_pmfs, gs, starts, mean_g, second_g = _group_sums.kept_counts(
+        float(n), log_m, log_p, 2.0, _NEGLIGIBLE_LOG, budget)
     if not complete:
         return None
-    counts, log_pmfs, gs, starts, mean_g, second_g = _group_sums.kept_counts(
-        float(n), log_m, log_p, 2.0, _NEGLIGIBLE_LOG, sizes)
-    live = np.flatnonzero((sizes > 0) & (log_p < 0.0))
+    live = np.flatnonzero((np.diff(starts) > 0) & (log_p < 0.0))
     return _group_sums.plugin_variance(float(n), log_m, log_p, counts, log_pmfs, gs, starts,
                                        mean_g, second_g, live)
 
