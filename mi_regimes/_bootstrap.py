@@ -25,6 +25,7 @@ import numba as nb
 import numpy as np
 
 from ._parallel import N_CHUNKS, run_chunks
+from ._poisson_draws import build_table, draw_from_table, table_length
 from ._profile import profile_of
 
 __all__ = ["TABLE_SIZE", "nlogn", "nlogn_table", "plugin_nats", "multinomial_replicates",
@@ -110,24 +111,83 @@ def _plugin_of(total, s):
     return max(0.0, math.log(total) - s / total) if total > 0 else 0.0
 
 
+# Costs in ns, measured on the 2-core AVX2 machine (a /tmp script timing each way for
+# v = 1 ... 100 and m = 10 ... 1000; docs/benchmarks.md). They only choose how each class
+# is drawn: every way draws from the same distribution.
+_NS_POISSON = 70.0        # one np.random.poisson(v), v >= 10 (transformed rejection)
+_NS_POISSON_SMALL = 8.0   # per unit of v below 10 (multiplication of uniforms), + 15
+_NS_TABLE_DRAW = 8.0      # one draw by guide-table inversion, SplitMix64 uniforms
+_NS_TABLE_ENTRY = 10.0    # one table entry built (once per call)
+_NS_CHAIN_STEP = 40.0     # one binomial of the occupancy chain, + 12 per doubling of m
+_BY_DIRECT, _BY_CHAIN, _BY_TABLE = 0, 1, 2
+
+
+@nb.njit(cache=True)
+def _class_methods(values, mult, n_boot):
+    """How each class (m states sharing count v) is drawn: the cheapest expected way.
+
+    direct: m Poisson draws; table: m draws from a tabulated CDF built once per call;
+    chain: the occupancy numbers as a chain of binomials, one per count 0, 1, ... up to
+    about the largest of m Poisson(v) draws.
+    """
+    n_cls = values.shape[0]
+    methods = np.empty(n_cls, np.int64)
+    room = np.zeros(n_cls + 1, np.int64)  # offsets of the tables in one buffer
+    for j in range(n_cls):
+        v = float(values[j])
+        m = float(mult[j])
+        per_draw = _NS_POISSON if v >= 10 else 15.0 + _NS_POISSON_SMALL * v
+        direct = m * per_draw
+        length = table_length(v)
+        table = m * _NS_TABLE_DRAW + length * _NS_TABLE_ENTRY / n_boot
+        steps = v + math.sqrt(2.0 * v * math.log(m + 1.0)) + 3.0  # ~ the largest draw
+        chain = steps * (_NS_CHAIN_STEP + 12.0 * math.log2(m)) if m > 1 else math.inf
+        best = min(direct, table, chain)
+        methods[j] = _BY_DIRECT if best == direct else (
+            _BY_TABLE if best == table else _BY_CHAIN)
+        room[j + 1] = room[j] + (length if methods[j] == _BY_TABLE else 0)
+    return methods, room
+
+
 @nb.njit(cache=True, nogil=True)
 def _poisson_kernel(values, mult, n_boot, seed, table):
     """Plug-in entropies of Poisson resamples, drawn class by class from the profile.
 
-    States that share an observed count ``v`` are exchangeable, so a class of ``m`` such
-    states needs only the occupancy numbers of its resample: how many states get 0, 1,
-    2, ... copies, i.e. Multinomial(m, Poisson(v) pmf), drawn as a chain of binomials.
+    Each class of ``m`` states sharing count ``v`` is drawn the cheapest way
+    (:func:`_class_methods`): m Poisson(v) draws, directly or by inverting a tabulated
+    CDF, or its occupancy numbers (how many states get 0, 1, 2, ... copies), i.e.
+    Multinomial(m, Poisson(v) pmf), as a chain of binomials.
     """
     np.random.seed(seed)
+    state = np.uint64(seed) * np.uint64(0xD1B54A32D192ED03)  # the tables' own stream
     out = np.empty(n_boot)
     n_cls = values.shape[0]
+    methods, room = _class_methods(values, mult, n_boot)
+    cdfs = np.empty(room[n_cls])
+    guides = np.empty(room[n_cls], np.int64)
+    starts = np.zeros(n_cls, np.int64)
+    sizes = np.zeros(n_cls, np.int64)
+    for j in range(n_cls):
+        if methods[j] == _BY_TABLE:
+            a, b = room[j], room[j + 1]
+            starts[j], sizes[j] = build_table(float(values[j]), cdfs[a:b], guides[a:b])
     for b in range(n_boot):
         total = 0
         s = 0.0
         for j in range(n_cls):
             v = values[j]
             m = mult[j]
-            if m <= 64 or v > 50:
+            method = methods[j]
+            if method == _BY_TABLE:
+                a = room[j]
+                cdf, guide = cdfs[a:room[j + 1]], guides[a:room[j + 1]]
+                lo, used = starts[j], sizes[j]
+                for _ in range(m):
+                    state, k = draw_from_table(cdf, guide, lo, used, state)
+                    total += k
+                    s += table[k] if k < TABLE_SIZE else k * math.log(k)
+                continue
+            if method == _BY_DIRECT:
                 for _ in range(m):
                     k = np.random.poisson(v)
                     total += k

@@ -125,6 +125,15 @@ def bootstrap_by_rows(counts, n_boot: int, rng: np.random.Generator) -> np.ndarr
     return out
 
 
+def bootstrap_poisson(counts, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Plug-in entropies of Poisson resamples drawn state by state: Poisson(n_k) copies each."""
+    counts = np.asarray(counts)
+    out = np.empty(n_boot)
+    for b in range(n_boot):
+        out[b] = plugin(rng.poisson(counts))
+    return out
+
+
 def nsb(counts, k: int) -> tuple[float, float]:
     """NSB posterior mean and s.d. with all k states enumerated and quad over log β.
 

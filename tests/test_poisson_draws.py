@@ -1,0 +1,124 @@
+"""Poisson draws by table inversion, and the Poisson bootstrap's choice of how to draw."""
+
+import math
+
+import mpmath
+import naive
+import numba as nb
+import numpy as np
+import pytest
+from scipy import stats
+
+from mi_regimes import estimators as E
+from mi_regimes._bootstrap import _BY_CHAIN, _BY_DIRECT, _BY_TABLE, _class_methods
+from mi_regimes._poisson_draws import build_table, draw_from_table, next_uniform, table_length
+
+LN2 = math.log(2)
+
+
+def _table(v):
+    room = table_length(v)
+    cdf, guide = np.empty(room), np.empty(room, np.int64)
+    lo, used = build_table(v, cdf, guide)
+    return cdf, guide, lo, used
+
+
+@nb.njit
+def _draws(cdf, guide, lo, used, n, seed):
+    state = np.uint64(seed)
+    out = np.empty(n, np.int64)
+    for i in range(n):
+        state, out[i] = draw_from_table(cdf, guide, lo, used, state)
+    return out
+
+
+@nb.njit
+def _uniforms(n, seed):
+    state = np.uint64(seed)
+    out = np.empty(n)
+    for i in range(n):
+        state, out[i] = next_uniform(state)
+    return out
+
+
+@pytest.mark.parametrize("v", [1e-3, 0.5, 1.0, 7.0, 50.0, 1234.0, 1e6, 1e9])
+def test_table_is_the_poisson_pmf_and_fits_its_room(v):
+    cdf, guide, lo, used = _table(v)  # raises if table_length were too small
+    assert used <= table_length(v)
+    assert cdf[used - 1] == pytest.approx(1.0, abs=1e-15)
+    assert np.all(np.diff(cdf[:used]) >= 0)
+    k = lo + np.arange(used)
+    pmf = np.diff(np.concatenate([[0.0], cdf[:used]]))
+    # the CDF is what inversion reads: each step is its probability to ~1e-16 absolute
+    # (scipy's pmf itself drifts by ~3e-9 relative at v = 1e6 and ~1e-5 at 1e9, hence the
+    # 40-digit spot checks below for every v)
+    if v <= 1e4:
+        np.testing.assert_allclose(pmf, stats.poisson.pmf(k, v), rtol=1e-9, atol=1e-15)
+    mpmath.mp.dps = 40
+    for j in (int(np.argmax(pmf)), int(np.searchsorted(cdf[:used], 0.01))):
+        exact = mpmath.exp(-mpmath.mpf(v) + k[j] * mpmath.log(v) - mpmath.loggamma(k[j] + 1))
+        assert pmf[j] == pytest.approx(float(exact), rel=1e-11)
+    # what the table leaves out has negligible mass
+    assert stats.poisson.cdf(lo - 1, v) + stats.poisson.sf(lo + used - 1, v) < 1e-25
+    # the guide points at or before the first entry above i / used
+    for i in (0, used // 3, used - 1):
+        first = int(np.argmax(cdf[:used] > i / used))
+        assert guide[i] <= first
+
+
+@pytest.mark.parametrize("v", [0.5, 3.0, 40.0, 1000.0])
+def test_table_draws_follow_poisson(v):
+    cdf, guide, lo, used = _table(v)
+    draws = _draws(cdf, guide, lo, used, 200_000, 12345)
+    assert draws.mean() == pytest.approx(v, abs=5 * math.sqrt(v / draws.size))
+    assert draws.var() == pytest.approx(v, rel=0.03)
+    # chi-square over bins of expected count >= 20, the tails pooled
+    ks, observed = np.unique(draws, return_counts=True)
+    expected = stats.poisson.pmf(ks, v) * draws.size
+    keep = expected >= 20
+    obs = np.append(observed[keep], observed[~keep].sum())
+    exp = np.append(expected[keep], draws.size - expected[keep].sum())
+    assert stats.chisquare(obs, exp).pvalue > 1e-4
+
+
+def test_uniforms_are_uniform_and_reproducible():
+    u = _uniforms(100_000, 7)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert stats.kstest(u, "uniform").pvalue > 1e-4
+    np.testing.assert_array_equal(u, _uniforms(100_000, 7))
+    assert not np.array_equal(u[:10], _uniforms(10, 8))
+    # successive pairs are not correlated
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 0.02
+
+
+def test_each_class_is_drawn_the_cheapest_way():
+    values = np.array([1, 20, 30_000], np.int64)
+    mult = np.array([60_000, 500, 2], np.int64)
+    methods, room = _class_methods(values, mult, 200)
+    # many singletons: a short chain of binomials; many states of count 20: a table;
+    # two states of a large count: a table would cost more to build than it saves
+    assert list(methods) == [_BY_CHAIN, _BY_TABLE, _BY_DIRECT]
+    assert room[-1] == table_length(20.0)
+
+
+@pytest.mark.parametrize("counts", [
+    [20] * 300 + [3] * 40,           # tables
+    [1] * 3000 + [2] * 500,          # chains
+    [700, 500, 9],                   # direct draws
+])
+def test_poisson_bootstrap_mean_matches_exact_multinomial_on_every_path(counts):
+    """The replicates' mean is the multinomial bootstrap's exact E*[Ĥ*] up to the Poisson
+    scheme's documented (K-1)/(2N²) and Monte Carlo error, whichever way classes are drawn."""
+    exact = naive.bootstrap_exact_mean(counts) / LN2
+    h = E.plugin(counts)
+    n_boot = 4000
+    est = E.estimate_counts(counts, "bootstrap", n_boot=n_boot, rng=11, scheme="poisson")
+    mean_star = 2 * h - est.value
+    n, k = sum(counts), len(counts)
+    tolerance = 4 * est.stderr / math.sqrt(n_boot) + 1.5 * (k - 1) / (2 * n * n) / LN2
+    assert abs(mean_star - exact) < tolerance
+    # and its replicates are the state-by-state Poisson resamples' (mean and spread)
+    plain = naive.bootstrap_poisson(counts, 2000, np.random.default_rng(3)) / LN2
+    assert mean_star == pytest.approx(plain.mean(), abs=4 * plain.std() / math.sqrt(2000)
+                                      + 4 * est.stderr / math.sqrt(n_boot))
+    assert est.stderr == pytest.approx(plain.std(ddof=1), rel=0.1)
