@@ -4,17 +4,19 @@ The plug-in sum Σ n ln n is one Numba kernel (a table of n ln n for small count
 it memory-bound), run in fixed chunks on the thread pool for long vectors so the result
 does not depend on the number of threads.
 
-Two bootstrap schemes, Numba kernels drawing from Numba's per-thread generator, seeded
-from the caller's numpy Generator at entry (their compile, ~5 s once, is paid only by
-commands that run a bootstrap):
+Two bootstrap schemes, Numba kernels seeded from the caller's numpy Generator at entry
+(their compile, ~5 s once, is paid only by commands that run a bootstrap). They draw
+through :mod:`mi_regimes._draws` (SplitMix64 uniforms for small binomials and tabulated
+Poisson draws, Numba's per-thread generator for the rest):
 
 * multinomial: exact resamples of the count vector (a chain of conditional binomials),
   O(K_obs) per replicate;
 * Poisson profile: each state gets Poisson(n_k) copies; states that share a count are
   exchangeable, so a class of m states with count v needs only its *occupancy numbers*
   (how many states get 0, 1, 2, ... copies), Multinomial(m, Poisson(v) pmf), drawn as a
-  chain of binomials: O(#distinct counts) per replicate. Conditional on its total N*, a
-  Poisson resample is a multinomial resample of size N*.
+  chain of binomials: O(#distinct counts) per replicate, or, where cheaper, each state's
+  Poisson copies (:func:`_class_methods`). Conditional on its total N*, a Poisson resample
+  is a multinomial resample of size N*.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ import math
 import numba as nb
 import numpy as np
 
+from ._draws import binomial, build_table, draw_from_table, table_length
 from ._parallel import N_CHUNKS, run_chunks
-from ._poisson_draws import build_table, draw_from_table, table_length
 from ._profile import profile_of
 
 __all__ = ["TABLE_SIZE", "nlogn", "nlogn_table", "plugin_nats", "multinomial_replicates",
@@ -118,8 +120,15 @@ _NS_POISSON = 70.0        # one np.random.poisson(v), v >= 10 (transformed rejec
 _NS_POISSON_SMALL = 8.0   # per unit of v below 10 (multiplication of uniforms), + 15
 _NS_TABLE_DRAW = 8.0      # one draw by guide-table inversion, SplitMix64 uniforms
 _NS_TABLE_ENTRY = 10.0    # one table entry built (once per call)
-_NS_CHAIN_STEP = 40.0     # one binomial of the occupancy chain, + 12 per doubling of m
+_NS_CHAIN_STEP = 10.0     # one binomial of the occupancy chain, + 12 per doubling of m
 _BY_DIRECT, _BY_CHAIN, _BY_TABLE = 0, 1, 2
+
+
+@nb.njit(cache=True, inline="always")
+def _stream(seed):
+    """The SplitMix64 state of a kernel seeded with ``seed`` (beside Numba's generator,
+    which the large binomials and direct Poisson draws still use)."""
+    return np.uint64(seed) * np.uint64(0xD1B54A32D192ED03)
 
 
 @nb.njit(cache=True)
@@ -159,7 +168,7 @@ def _poisson_kernel(values, mult, n_boot, seed, table):
     Multinomial(m, Poisson(v) pmf), as a chain of binomials.
     """
     np.random.seed(seed)
-    state = np.uint64(seed) * np.uint64(0xD1B54A32D192ED03)  # the tables' own stream
+    state = _stream(seed)
     out = np.empty(n_boot)
     n_cls = values.shape[0]
     methods, room = _class_methods(values, mult, n_boot)
@@ -199,7 +208,7 @@ def _poisson_kernel(values, mult, n_boot, seed, table):
             k = 0
             while remaining > 0:
                 q = min(1.0, p_k / tail) if tail > 0 else 1.0
-                z = np.random.binomial(remaining, q)
+                state, z = binomial(remaining, q, state)
                 if z > 0:
                     total += z * k
                     s += z * (table[k] if k < TABLE_SIZE else k * math.log(k))
@@ -215,6 +224,7 @@ def _poisson_kernel(values, mult, n_boot, seed, table):
 def _multinomial_kernel(counts, n_boot, seed, table):
     """Plug-in entropies of exact multinomial resamples (conditional binomial chain)."""
     np.random.seed(seed)
+    state = _stream(seed)
     n = 0
     for c in counts:
         n += c
@@ -226,7 +236,7 @@ def _multinomial_kernel(counts, n_boot, seed, table):
         for c in counts:
             if remaining == 0:
                 break
-            k = np.random.binomial(remaining, min(1.0, c / left))
+            state, k = binomial(remaining, min(1.0, c / left), state)
             remaining -= k
             left -= c
             s += table[k] if k < TABLE_SIZE else k * math.log(k)
@@ -251,7 +261,8 @@ def poisson_replicates(values: np.ndarray, mult: np.ndarray, n_boot: int,
     """Plug-in entropies (nats) of Poisson resamples, drawn class by class from the profile.
 
     A class of ``m`` states sharing count ``v`` needs only the occupancy numbers of its
-    resample, Multinomial(m, Poisson(v) pmf), drawn as a chain of binomials; small classes
-    and large counts draw each state's Poisson copies.
+    resample, Multinomial(m, Poisson(v) pmf), drawn as a chain of binomials; where m
+    Poisson draws cost less (small classes, large counts) they are drawn instead, from a
+    tabulated CDF when many share it.
     """
     return _poisson_kernel(values, mult, n_boot, _seed(rng), _TABLE)

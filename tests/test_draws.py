@@ -1,4 +1,4 @@
-"""Poisson draws by table inversion, and the Poisson bootstrap's choice of how to draw."""
+"""Fast draws (uniforms, small binomials, tabulated Poisson) and the bootstrap's use of them."""
 
 import math
 
@@ -11,7 +11,13 @@ from scipy import stats
 
 from mi_regimes import estimators as E
 from mi_regimes._bootstrap import _BY_CHAIN, _BY_DIRECT, _BY_TABLE, _class_methods
-from mi_regimes._poisson_draws import build_table, draw_from_table, next_uniform, table_length
+from mi_regimes._draws import (
+    binomial,
+    build_table,
+    draw_from_table,
+    next_uniform,
+    table_length,
+)
 
 LN2 = math.log(2)
 
@@ -29,6 +35,16 @@ def _draws(cdf, guide, lo, used, n, seed):
     out = np.empty(n, np.int64)
     for i in range(n):
         state, out[i] = draw_from_table(cdf, guide, lo, used, state)
+    return out
+
+
+@nb.njit
+def _binomials(n, p, size, seed):
+    np.random.seed(seed)
+    state = np.uint64(seed)
+    out = np.empty(size, np.int64)
+    for i in range(size):
+        state, out[i] = binomial(n, p, state)
     return out
 
 
@@ -81,6 +97,27 @@ def test_table_draws_follow_poisson(v):
     assert stats.chisquare(obs, exp).pvalue > 1e-4
 
 
+@pytest.mark.parametrize(("n", "p"), [
+    (1, 0.3), (5, 0.5), (64, 0.02), (30, 0.6), (39, 0.5),   # inversion (n·min(p, q) < 20)
+    (41, 0.5), (1000, 0.3), (60_000, 0.9999),               # Numba's BTPE
+])
+def test_binomial_draws_follow_binomial(n, p):
+    draws = _binomials(n, p, 100_000, 9)
+    assert draws.min() >= 0 and draws.max() <= n
+    ks, observed = np.unique(draws, return_counts=True)
+    expected = stats.binom.pmf(ks, n, p) * draws.size
+    keep = expected >= 20
+    obs = np.append(observed[keep], observed[~keep].sum())
+    exp = np.append(expected[keep], draws.size - expected[keep].sum())
+    assert stats.chisquare(obs, exp).pvalue > 1e-4
+    np.testing.assert_array_equal(draws, _binomials(n, p, 100_000, 9))
+
+
+def test_binomial_edges():
+    for n, p, expected in ((0, 0.5, 0), (7, 0.0, 0), (7, 1.0, 7), (7, -0.1, 0), (7, 1.5, 7)):
+        assert set(_binomials(n, p, 50, 1)) == {expected}
+
+
 def test_uniforms_are_uniform_and_reproducible():
     u = _uniforms(100_000, 7)
     assert u.min() >= 0.0 and u.max() < 1.0
@@ -103,7 +140,7 @@ def test_each_class_is_drawn_the_cheapest_way():
 
 @pytest.mark.parametrize("counts", [
     [20] * 300 + [3] * 40,           # tables
-    [1] * 3000 + [2] * 500,          # chains
+    [1] * 3000 + [2] * 500,          # chains (their first binomials large: BTPE)
     [700, 500, 9],                   # direct draws
 ])
 def test_poisson_bootstrap_mean_matches_exact_multinomial_on_every_path(counts):

@@ -1,4 +1,10 @@
-"""Many Poisson(v) draws with one v: inversion of a tabulated CDF with a guide table.
+"""Fast draws for the bootstrap kernels: uniforms, small binomials, Poisson by table.
+
+* :func:`next_uniform`: SplitMix64, ~2 ns a uniform (Numba's ``np.random.random`` costs
+  ~17 ns: it fetches its thread's Mersenne Twister state at every call).
+* :func:`binomial`: inversion on those uniforms while n·min(p, 1 − p) < 20 (the
+  conditional-binomial chains draw mostly such), Numba's ``np.random.binomial`` beyond.
+* :func:`build_table` / :func:`draw_from_table`: many Poisson(v) draws with one v.
 
 The Poisson bootstrap draws, per replicate, one Poisson(n_k) count for every observed
 state. Numba's ``np.random.poisson`` costs ~30 ns a draw (transformed rejection for
@@ -24,7 +30,7 @@ import math
 import numba as nb
 import numpy as np
 
-__all__ = ["table_length", "build_table", "draw_from_table", "next_uniform"]
+__all__ = ["binomial", "build_table", "draw_from_table", "next_uniform", "table_length"]
 
 #: Relative mass (to the mode's pmf) below which the table stops on either side.
 _TAIL = 1e-30
@@ -36,7 +42,7 @@ def table_length(v: float) -> int:
 
     ln(1e30) = 69, and log pmf(mode ± t) / pmf(mode) <= -t(t - 1) / (2(v + t)), so the
     pmf is below 1e-30 of the mode's within sqrt(150 v) + 150 of it on either side
-    (checked for v = 1e-3 ... 1e9 in tests/test_poisson_draws.py).
+    (checked for v = 1e-3 ... 1e9 in tests/test_draws.py).
     """
     half = math.sqrt(150.0 * v) + 150.0
     return int(min(v, half) + half) + 2
@@ -113,3 +119,41 @@ def draw_from_table(cdf, guide, lo, used, state):
     while j < used and cdf[j] <= u:
         j += 1
     return state, lo + min(j, used - 1)  # past the last entry: the CDF's rounding
+
+
+#: Below this n·min(p, 1 - p), :func:`binomial` inverts (expected ~n·p + 1 steps).
+_INVERT_BELOW = 20.0
+
+
+@nb.njit(cache=True, inline="always")
+def binomial(n, p, state):
+    """(new state, one Binomial(n, p) draw), n >= 0.
+
+    Inversion (the pmf by its ratio recurrence from q^n, one uniform) while
+    n·min(p, 1 - p) < 20, where q^n > e^-28 cannot underflow; Numba's
+    ``np.random.binomial`` (BTPE) beyond. A run past n, possible only through rounding
+    in the last terms, starts over with a fresh uniform.
+    """
+    if n <= 0 or p <= 0.0:
+        return state, 0
+    if p >= 1.0:
+        return state, n
+    flip = p > 0.5
+    pp = 1.0 - p if flip else p
+    if n * pp >= _INVERT_BELOW:
+        k = np.random.binomial(n, pp)
+        return state, (n - k if flip else k)
+    q = 1.0 - pp
+    ratio = pp / q
+    a = (n + 1) * ratio
+    first = q ** n
+    while True:
+        state, u = next_uniform(state)
+        r = first
+        k = 0
+        while u > r and k <= n:
+            u -= r
+            k += 1
+            r *= a / k - ratio
+        if k <= n:
+            return state, (n - k if flip else k)
