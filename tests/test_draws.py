@@ -10,7 +10,15 @@ import pytest
 from scipy import stats
 
 from mi_regimes import estimators as E
-from mi_regimes._bootstrap import _BY_CHAIN, _BY_DIRECT, _BY_TABLE, _class_methods
+from mi_regimes._bootstrap import (
+    _BY_CHAIN,
+    _BY_DIRECT,
+    _BY_TABLE,
+    _class_methods,
+    _poisson_kernel,
+    _sized_to_n,
+    nlogn_table,
+)
 from mi_regimes._draws import (
     binomial,
     build_table,
@@ -18,6 +26,7 @@ from mi_regimes._draws import (
     next_uniform,
     table_length,
 )
+from mi_regimes._profile import profile_of
 
 LN2 = math.log(2)
 
@@ -143,9 +152,29 @@ def test_each_class_is_drawn_the_cheapest_way():
     [1] * 3000 + [2] * 500,          # chains (their first binomials large: BTPE)
     [700, 500, 9],                   # direct draws
 ])
-def test_poisson_bootstrap_mean_matches_exact_multinomial_on_every_path(counts):
-    """The replicates' mean is the multinomial bootstrap's exact E*[Ĥ*] up to the Poisson
-    scheme's documented (K-1)/(2N²) and Monte Carlo error, whichever way classes are drawn."""
+def test_poisson_kernel_draws_state_by_state_poisson_resamples(counts):
+    """Whichever way a class is drawn, the kernel's replicates (before their size is
+    accounted for) are those of Poisson(n_k) copies drawn state by state."""
+    values, mult = profile_of(np.asarray(counts, np.int64))
+    reps, totals = _poisson_kernel(values, mult, 4000, 11, nlogn_table())
+    n = sum(counts)
+    assert totals.mean() == pytest.approx(n, abs=5 * math.sqrt(n / totals.size))
+    assert totals.var() == pytest.approx(n, rel=0.1)
+    plain = naive.bootstrap_poisson(counts, 2000, np.random.default_rng(3))
+    se = plain.std() / math.sqrt(2000) + reps.std() / math.sqrt(reps.size)
+    assert reps.mean() == pytest.approx(plain.mean(), abs=4 * se)
+    assert reps.std(ddof=1) == pytest.approx(plain.std(ddof=1), rel=0.1)
+
+
+@pytest.mark.parametrize("counts", [
+    [20] * 300 + [3] * 40,
+    [1] * 3000 + [2] * 500,          # undersampled: N* alone made the spread 1.24x wider
+    [1] * 2000,                      # every state a singleton: 1.4x wider
+    [700, 500, 9],
+])
+def test_poisson_bootstrap_is_the_multinomial_one_in_mean_and_spread(counts):
+    """The Poisson scheme's replicates match the exact multinomial mean E*[Ĥ*] (up to the
+    documented (K-1)/(2N²)) and the spread of row-by-row resampling."""
     exact = naive.bootstrap_exact_mean(counts) / LN2
     h = E.plugin(counts)
     n_boot = 4000
@@ -154,8 +183,21 @@ def test_poisson_bootstrap_mean_matches_exact_multinomial_on_every_path(counts):
     n, k = sum(counts), len(counts)
     tolerance = 4 * est.stderr / math.sqrt(n_boot) + 1.5 * (k - 1) / (2 * n * n) / LN2
     assert abs(mean_star - exact) < tolerance
-    # and its replicates are the state-by-state Poisson resamples' (mean and spread)
-    plain = naive.bootstrap_poisson(counts, 2000, np.random.default_rng(3)) / LN2
-    assert mean_star == pytest.approx(plain.mean(), abs=4 * plain.std() / math.sqrt(2000)
-                                      + 4 * est.stderr / math.sqrt(n_boot))
-    assert est.stderr == pytest.approx(plain.std(ddof=1), rel=0.1)
+    by_rows = naive.bootstrap_by_rows(counts, 1500, np.random.default_rng(3)) / LN2
+    assert est.stderr == pytest.approx(by_rows.std(ddof=1), rel=0.1)
+    exact_scheme = E.estimate_counts(counts, "bootstrap", n_boot=n_boot, rng=5,
+                                     scheme="multinomial")
+    assert est.stderr == pytest.approx(exact_scheme.stderr, rel=0.08)
+
+
+def test_sized_to_n_removes_the_linear_dependence_on_size_only():
+    rng = np.random.default_rng(0)
+    excess = rng.normal(0, 30, 500)
+    noise = rng.normal(0, 0.01, 500)
+    adjusted = _sized_to_n(2.0 + 0.001 * excess + noise, excess)
+    assert adjusted.std() == pytest.approx(noise.std(), rel=0.01)
+    assert adjusted.mean() == pytest.approx(2.0, abs=0.003)
+    few = np.array([1.0, 2.0, 3.0])
+    assert _sized_to_n(few, np.array([-1.0, 0.0, 1.0])) is few  # too few to estimate
+    same = np.linspace(0, 1, 20)
+    assert _sized_to_n(same, np.zeros(20)) is same  # every replicate of size N
