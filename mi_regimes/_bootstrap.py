@@ -122,6 +122,9 @@ _NS_TABLE_DRAW = 8.0      # one draw by guide-table inversion, SplitMix64 unifor
 _NS_TABLE_ENTRY = 10.0    # one table entry built (once per call)
 _NS_CHAIN_STEP = 10.0     # one binomial of the occupancy chain, + 12 per doubling of m
 _BY_DIRECT, _BY_CHAIN, _BY_TABLE = 0, 1, 2
+#: Most table entries one call builds (CDF and guide: 64 MiB); classes past it draw
+#: another way, so memory stays bounded whatever the counts.
+_TABLE_ROOM = 1 << 22
 
 
 @nb.njit(cache=True, inline="always")
@@ -151,6 +154,8 @@ def _class_methods(values, mult, n_boot):
         table = m * _NS_TABLE_DRAW + length * _NS_TABLE_ENTRY / n_boot
         steps = v + math.sqrt(2.0 * v * math.log(m + 1.0)) + 3.0  # ~ the largest draw
         chain = steps * (_NS_CHAIN_STEP + 12.0 * math.log2(m)) if m > 1 else math.inf
+        if room[j] + length > _TABLE_ROOM:
+            table = math.inf
         best = min(direct, table, chain)
         methods[j] = _BY_DIRECT if best == direct else (
             _BY_TABLE if best == table else _BY_CHAIN)

@@ -14,6 +14,7 @@ from mi_regimes._bootstrap import (
     _BY_CHAIN,
     _BY_DIRECT,
     _BY_TABLE,
+    _TABLE_ROOM,
     _class_methods,
     _poisson_kernel,
     _sized_to_n,
@@ -145,6 +146,16 @@ def test_each_class_is_drawn_the_cheapest_way():
     # two states of a large count: a table would cost more to build than it saves
     assert list(methods) == [_BY_CHAIN, _BY_TABLE, _BY_DIRECT]
     assert room[-1] == table_length(20.0)
+
+
+def test_tables_stay_within_their_memory_budget():
+    # 300 classes of ~10 000 states with counts ~1e6 would each want a ~25 000-entry table
+    values = np.arange(1000, 1300, dtype=np.int64) * 1000
+    mult = np.full(300, 10_000, np.int64)
+    methods, room = _class_methods(values, mult, 200)
+    assert room[-1] <= _TABLE_ROOM
+    assert (methods == _BY_TABLE).sum() == np.count_nonzero(np.diff(room))
+    assert 0 < (methods == _BY_TABLE).sum() < 300  # the rest drawn another way
 
 
 @pytest.mark.parametrize("counts", [
