@@ -35,7 +35,9 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
+
+from ._highs import minimise
 
 __all__ = ["BIN_STARTS", "bias_range", "bin_occupancy", "band_lower",
            "band_upper", "BiasRange"]
@@ -240,16 +242,14 @@ def _bias_range(occupancy_key: tuple, n: int, log2_k: float, log_odds: float) ->
     a_ub = np.vstack([occ_min * scale[:, None], -occ_max * scale[:, None], fixed_rows])
     b_ub = np.concatenate([up * scale, -lo * scale, fixed_bounds])
     a_eq = np.concatenate([np.ones(size + 1), [0.0]])[None, :]  # Σ w + m = 1
-    kwargs = {"A_ub": a_ub, "b_ub": b_ub, "A_eq": a_eq, "b_eq": [1.0], "bounds": (0, None),
-              "method": "highs"}
-    high = optimize.linprog(-np.concatenate([cells["bias_max"], [dust_high, 1.0]]), **kwargs)
-    low = optimize.linprog(np.concatenate([cells["bias_min"], [cells["dust_low"], 0.0]]),
-                           **kwargs)
-    if high.status != 0 or low.status != 0:
+    high_ok, high_fun, w = minimise(-np.concatenate([cells["bias_max"], [dust_high, 1.0]]),
+                                    a_ub, b_ub, a_eq, [1.0])
+    low_ok, low_fun, _ = minimise(np.concatenate([cells["bias_min"], [cells["dust_low"], 0.0]]),
+                                  a_ub, b_ub, a_eq, [1.0])
+    if not (high_ok and low_ok):
         return BiasRange(-math.inf, math.inf, math.inf, math.nan)
-    w = high.x
     rarely = np.exp(cells["log_edges"][1:]) <= 1.0
     unseen = float(w[:size][rarely] @ cells["bias_max"][rarely] + dust_high * w[size]
                    + w[size + 1])
-    return BiasRange(max(float(low.fun), 0.0), -float(high.fun), unseen,
+    return BiasRange(max(float(low_fun), 0.0), -float(high_fun), unseen,
                      float(w[:size][~rarely] @ cells["bias_max"][~rarely]))
