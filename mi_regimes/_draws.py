@@ -7,16 +7,17 @@
 * :func:`build_table` / :func:`draw_from_table`: many Poisson(v) draws with one v.
 
 The Poisson bootstrap draws, per replicate, one Poisson(n_k) count for every observed
-state. Numba's ``np.random.poisson`` costs ~30 ns a draw (transformed rejection for
-v >= 10); when hundreds of states share a count and hundreds of replicates are drawn,
-tabulating the CDF of Poisson(v) once and inverting it with one uniform is ~4x cheaper.
+state. Numba's ``np.random.poisson`` costs 25-85 ns a draw (measured for v = 1 ... 100);
+when many states share a count and hundreds of replicates are drawn, tabulating the CDF of
+Poisson(v) once and inverting it with one uniform costs ~8 ns a draw.
 
 Accuracy: the table covers [lo, hi], outside of which every pmf value is below 1e-30 of
 the mode's (the cut mass is below ~1e-28 for any v); the pmf is built by its ratio
-recurrence from the mode and normalised over the table, so each probability is exact to a
-few float64 roundings (~1e-15 relative). A uniform past the CDF's last entry (its
-rounding, ~1e-16) returns ``hi``. The draws therefore follow Poisson(v) to within ~1e-15
-in every probability, far below any Monte Carlo error.
+recurrence from the mode and normalised over the table, so each probability carries the
+roundings of that recurrence (tests: within 1e-11 relative of 40-digit values up to
+v = 1e9, and each CDF step within 1e-15 of scipy's pmf for v <= 1e4). A uniform past the
+CDF's last entry (its rounding, ~1e-16) returns ``hi``. The draws follow Poisson(v) far
+more closely than any Monte Carlo could tell.
 
 Guide table (Chen & Asau 1974): ``guide[i]`` is the first index whose CDF exceeds
 i / G, so a uniform u starts its search at ``guide[floor(u G)]`` and needs ~1-2
