@@ -7,7 +7,7 @@ around it (option checks per call, a loop over the columns for marginals we do n
 SciPy ships (``scipy.optimize._highspy._core``, SciPy >= 1.15), at ~4.1 ms a programme,
 and applies ``linprog``'s own feasibility check to the result. Same library, same model,
 same options: the optima are identical bit for bit (tests/test_highs.py compares every
-programme of a grid with ``linprog``'s).
+programme of four grids with ``linprog``'s).
 
 That binding is SciPy's private module, so anything unexpected about it (absent in an
 older SciPy, or changed) makes :func:`minimise` use ``linprog`` instead, for good.
@@ -98,10 +98,14 @@ def minimise(c, a_ub, b_ub, a_eq, b_eq) -> tuple[bool, float, np.ndarray | None]
         feasibility check (``linprog``'s status != 0); ``fun`` and ``x`` are then not
         to be read.
     """
+    global _CORE, _CORE_FAILED
     c, b_ub, b_eq = (np.asarray(v, dtype=np.float64) for v in (c, b_ub, b_eq))
     core = _core()
     if core is not None:
-        return _direct(core, c, a_ub, b_ub, a_eq, b_eq)
+        try:
+            return _direct(core, c, a_ub, b_ub, a_eq, b_eq)
+        except (TypeError, AttributeError, ValueError, RuntimeError):
+            _CORE, _CORE_FAILED = None, True  # the binding changed: linprog from now on
     res = optimize.linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None),
                            method="highs")
     return res.status == 0, res.fun, res.x

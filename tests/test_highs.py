@@ -59,3 +59,17 @@ def test_infeasible_and_unbounded_programmes_are_not_optimal(monkeypatch, fast):
                                np.array([[0.0, 0.0, 1.0]]), [1.0])[0]
     ok, fun, x = _highs.minimise([1.0, 2.0], np.array([[-1.0, 0.0]]), [-0.25], a_eq, [1.0])
     assert ok and fun == pytest.approx(1.0) and x == pytest.approx([1.0, 0.0])
+
+
+def test_a_binding_that_changed_falls_back_to_linprog(monkeypatch):
+    class Changed:  # has every name, but the model no longer takes our fields
+        HighsLp = _Highs = HighsOptions = MatrixFormat = HighsModelStatus = object
+        kHighsInf = float("inf")
+
+    monkeypatch.setattr(_highs, "_CORE", Changed)
+    monkeypatch.setattr(_highs, "_CORE_FAILED", False)
+    args = ([1.0, 2.0], np.array([[-1.0, 0.0]]), [-0.25], np.array([[1.0, 1.0]]), [1.0])
+    ok, fun, x = _highs.minimise(*args)
+    ref = _linprog(*args)
+    assert ok and fun == ref.fun and np.array_equal(x, ref.x)
+    assert not _highs.fast_path_available()  # and linprog is used from then on
