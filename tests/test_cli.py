@@ -110,6 +110,20 @@ def test_errors_as_subprocess(tmp_path):
     assert res.returncode == 2 and "reversed" in res.stderr
 
 
+@pytest.mark.parametrize("command", [["sources"], ["estimate", "X", "--json"]])
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path, command):
+    """`mi-regimes ... | head`: the pipe closes before we write; no traceback."""
+    x = tmp_path / "x.npy"
+    np.save(x, np.random.default_rng(0).integers(0, 2, size=(300, 8), dtype=np.uint8))
+    args = [str(x) if a == "X" else a for a in command]
+    proc = subprocess.Popen([sys.executable, "-m", "mi_regimes", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the command prints anything
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert stderr == ""
+
+
 def test_estimate_formats_and_json(tmp_path, capsys):
     rng = np.random.default_rng(0)
     x = rng.integers(0, 2, size=(500, 6), dtype=np.uint8)

@@ -3,7 +3,8 @@
 Each command module has ``add_parser(subparsers, formatter)`` and a ``run(args)``; work
 is imported on demand so that ``mi-regimes --help`` stays fast. A user's error (bad
 option, unreadable file, invalid data) prints one line and exits 2; any other exception
-is a bug and keeps its traceback.
+is a bug and keeps its traceback. A reader that closes the output early (``| head``)
+ends the command quietly with status 141.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from ._common import EXIT_USAGE, CliError, Parser
 __all__ = ["main", "build_parser", "CliError"]
 
 _COMMANDS = ("heatmap", "estimate", "sources", "train", "infoplane", "study")
+#: Exit status when the reader of our output closed it: 128 + SIGPIPE, as shells report.
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,3 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mi-regimes: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader left (`mi-regimes estimate x.npy --json | head`): stop quietly, as
+        # `yes | head` does; stdout goes to devnull so the flush at exit cannot fail again
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
