@@ -277,7 +277,8 @@ def poisson_replicates(values: np.ndarray, mult: np.ndarray, n_boot: int,
     spread by up to 1.4x over the multinomial bootstrap's. Conditional on N* = t a Poisson
     resample *is* a multinomial one of size t, so the replicates are returned with their
     linear dependence on N* - N removed (least squares over the replicates; N* - N has
-    known mean 0, so their expected mean is unchanged): their spread is then the
+    known mean 0, so their expected mean is unchanged up to a term of order 1/B, the
+    slope's covariance with the mean of N* - N): their spread is then the
     multinomial one of size N to first order. With fewer than 10 replicates they are
     returned as drawn.
     """
