@@ -30,7 +30,8 @@ from ._draws import binomial, build_table, draw_from_table, table_length
 from ._parallel import N_CHUNKS, run_chunks
 from ._profile import profile_of
 
-__all__ = ["TABLE_SIZE", "nlogn", "nlogn_table", "plugin_nats", "multinomial_replicates",
+__all__ = ["TABLE_SIZE", "nlogn", "nlogn_table", "plugin_nats", "plugin_nats_of_profile",
+           "multinomial_replicates",
            "poisson_replicates"]
 
 TABLE_SIZE = 1024
@@ -80,13 +81,17 @@ def plugin_of(total: int, s: float) -> float:
     return max(0.0, math.log(total) - s / total) if total > 0 else 0.0
 
 
+def plugin_nats_of_profile(values: np.ndarray, mult: np.ndarray) -> float:
+    """Plug-in entropy (nats) from a count profile (:func:`profile_of`)."""
+    return plugin_of(int(np.sum(values * mult)), float(np.sum(mult * nlogn(values))))
+
+
 def plugin_nats(counts: np.ndarray, table: np.ndarray | None = None) -> float:
     """Plug-in entropy (nats) of a positive int64 count vector, in fixed chunks."""
     table = _TABLE if table is None else table
     k = counts.shape[0]
     if k < _NUMPY_COUNTS:
-        values, mult = profile_of(counts)
-        return plugin_of(int(np.sum(values * mult)), float(np.sum(mult * nlogn(values))))
+        return plugin_nats_of_profile(*profile_of(counts))
     step = (k + N_CHUNKS - 1) // N_CHUNKS
     parts = run_chunks(lambda c: sum_nlogn(counts, table, min(k, c * step),
                                            min(k, (c + 1) * step)))

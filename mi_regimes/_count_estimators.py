@@ -14,7 +14,12 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
-from ._bootstrap import multinomial_replicates, plugin_nats, poisson_replicates
+from ._bootstrap import (
+    multinomial_replicates,
+    plugin_nats,
+    plugin_nats_of_profile,
+    poisson_replicates,
+)
 from ._profile import profile_of
 
 __all__ = ["CountEstimate", "Options", "IMPLEMENTATIONS", "EXACT_BOOTSTRAP_WORK"]
@@ -84,16 +89,18 @@ def _jackknife(c: np.ndarray, opts: Options) -> CountEstimate:
 
 def _bootstrap(c: np.ndarray, opts: Options) -> CountEstimate:
     rng = opts.rng if opts.rng is not None else np.random.default_rng()
-    # Sorted counts: the resampling order (hence every replicate) ignores row order.
-    c = np.sort(c)
-    h = plugin_nats(c)
     scheme = opts.scheme
     if scheme == "auto":
         scheme = "multinomial" if c.size * opts.n_boot <= EXACT_BOOTSTRAP_WORK else "poisson"
     if scheme == "multinomial":
+        # Sorted counts: the resampling order (hence every replicate) ignores row order.
+        c = np.sort(c)
+        h = plugin_nats(c)
         reps = multinomial_replicates(c, opts.n_boot, rng)
-    else:
-        reps = poisson_replicates(*profile_of(c), opts.n_boot, rng)
+    else:  # the profile, order-free, serves both the plug-in and the resampling
+        values, mult = profile_of(c)
+        h = plugin_nats_of_profile(values, mult)
+        reps = poisson_replicates(values, mult, opts.n_boot, rng)
     bias = reps.mean() - h
     lo, hi = _quantiles(reps, (1.0 - opts.ci) / 2.0)
     se = float(reps.std(ddof=1)) if reps.size > 1 else None

@@ -200,9 +200,9 @@ def _simulated_plugin(source: Source, n: int, log_p: np.ndarray, quantity: str
 
 
 def _auto_variance(source: Source, n: int, exact_only: bool = False, quantity: str = "sd"
-                   ) -> tuple[TheoryValue, np.ndarray | None]:
+                   ) -> tuple[TheoryValue, int]:
     """Var Ĥ_plugin by the first method that reaches it (the ``auto`` of
-    :func:`variance_entropy`), with the simulated estimates when it simulated;
+    :func:`variance_entropy`), and how many data sets it simulated (0 if none);
     ``quantity`` names what the caller wants in an OutOfReach message."""
     log_m, log_p = _log_groups(source)
     widest, surely_kept = _group_sums.listing_costs(float(n), log_p, 2.0)
@@ -215,14 +215,14 @@ def _auto_variance(source: Source, n: int, exact_only: bool = False, quantity: s
         var = _exact_variance(n, log_m, log_p,
                               math.inf if exact_only else math.sqrt(EXACT_VARIANCE_COST))
     if var is not None:
-        return TheoryValue(max(var, 0.0), "exact"), None
+        return TheoryValue(max(var, 0.0), "exact"), 0
     if n * math.exp(float(log_p.min())) >= 20:  # every state seen often: Basharin holds
-        return _basharin(log_m, log_p, n), None
+        return _basharin(log_m, log_p, n), 0
     values = _simulated_plugin(source, n, log_p, quantity)
     bound = (math.log2(n) / 2) ** 2 if n > 1 else 0.0
     var = min(float(np.var(values, ddof=1)), bound)
     return TheoryValue(var, f"monte carlo ({values.size} draws, relative s.e. "
-                            f"~{100 * math.sqrt(2 / values.size):.0f}%)"), values
+                            f"~{100 * math.sqrt(2 / values.size):.0f}%)"), values.size
 
 
 def _basharin(log_m: np.ndarray, log_p: np.ndarray, n: int) -> TheoryValue:
@@ -311,12 +311,13 @@ def sd_entropy(source: Source, n: int) -> TheoryValue:
     source = _check_source(source)
     n = _check_n(n)
     bound = math.log2(n) / 2 if n > 1 else 0.0
-    var, simulated = _auto_variance(source, n)
-    if simulated is None:
-        return TheoryValue(min(math.sqrt(var.value), bound), var.method)
-    sd = float(np.std(simulated, ddof=1))
-    return TheoryValue(min(sd, bound), f"monte carlo ({simulated.size} draws, relative s.e. "
-                                       f"~{100 / math.sqrt(2 * simulated.size):.0f}%)")
+    var, draws = _auto_variance(source, n)
+    # the variance is already capped at bound², so its root is the capped sd
+    sd = min(math.sqrt(var.value), bound)
+    if not draws:
+        return TheoryValue(sd, var.method)
+    return TheoryValue(sd, f"monte carlo ({draws} draws, relative s.e. "
+                           f"~{100 / math.sqrt(2 * draws):.0f}%)")
 
 
 def _uniform_support(source: Source) -> float | None:
