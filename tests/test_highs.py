@@ -73,3 +73,54 @@ def test_a_binding_that_changed_falls_back_to_linprog(monkeypatch):
     ref = _linprog(*args)
     assert ok and fun == ref.fun and np.array_equal(x, ref.x)
     assert not _highs.fast_path_available()  # and linprog is used from then on
+
+
+def test_compressed_columns_are_scipys():
+    from scipy import sparse
+
+    rng = np.random.default_rng(3)
+    for shape in ((1, 1), (3, 7), (69, 177), (5, 2)):
+        dense = rng.normal(size=shape) * (rng.random(shape) < 0.3)
+        dense[:, 0] = 0.0  # an empty column
+        top, bottom = dense[:-1], dense[-1:]
+        start, index, value = _highs._columns(top, bottom)
+        ref = sparse.csc_array(np.vstack([top, bottom]))
+        for ours, theirs in ((start, ref.indptr), (index, ref.indices), (value, ref.data)):
+            assert ours.dtype == theirs.dtype
+            np.testing.assert_array_equal(ours, theirs)
+        sparse_start, sparse_index, sparse_value = _highs._columns(sparse.csr_array(top), bottom)
+        np.testing.assert_array_equal(sparse_start, ref.indptr)
+        np.testing.assert_array_equal(sparse_index, ref.indices)
+        np.testing.assert_array_equal(sparse_value, ref.data)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("where", range(5))
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_or_inf_coefficients_raise_as_in_linprog(monkeypatch, fast, where, bad):
+    if not fast:
+        monkeypatch.setattr(_highs, "_core", lambda: None)
+    args = [np.array([1.0, 2.0]), np.array([[-1.0, 0.0]]), np.array([-0.25]),
+            np.array([[1.0, 1.0]]), np.array([1.0])]
+    args[where] = args[where].copy()
+    args[where].flat[0] = bad  # a NaN constraint row was "optimal" through the binding
+    with pytest.raises(ValueError, match="must not contain values inf, nan"):
+        _highs.minimise(*args)
+    assert _highs.fast_path_available() or not fast  # one bad programme changes nothing
+
+
+def test_a_model_highs_refuses_goes_to_linprog_for_that_call_only(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_highs, "_core", lambda: "a binding")  # whatever this SciPy has
+    monkeypatch.setattr(_highs, "_CORE_FAILED", False)
+
+    def refused(*args):
+        calls.append(args)
+        return None
+
+    monkeypatch.setattr(_highs, "_direct", refused)
+    args = ([1.0, 2.0], np.array([[-1.0, 0.0]]), [-0.25], np.array([[1.0, 1.0]]), [1.0])
+    ok, fun, x = _highs.minimise(*args)
+    ref = _linprog(*args)
+    assert calls and ok and fun == ref.fun and np.array_equal(x, ref.x)
+    assert not _highs._CORE_FAILED  # the next programme tries the binding again
