@@ -244,4 +244,4 @@ def _interval(values_bytes: bytes, mult_bytes: bytes, h_plugin: float, sd_plugin
     low = max(0.0, min(h_plugin + bias.low - spread, high))
     unseen_mass = unseen_mass_from_profile(values, mult, delta) \
         if alphabet_size > k_observed else 0.0
-    return Interval(float(low), float(high), unseen_mass, bias.unseen, spread, bias.seen)
+    return Interval(float(low), float(high), unseen_mass, bias.unseen, float(spread), bias.seen)

@@ -6,6 +6,7 @@ tolerance at most 5 % of replicates may be called reliable, family by family (th
 long-tailed ones included); and the interval [L, U] holds H in >= 95 % of replicates.
 """
 
+import dataclasses
 import math
 
 import naive
@@ -66,6 +67,10 @@ def test_interval_never_exceeds_log2_k_and_tolerance_in_bits():
     v = V.classify(s, alphabet_size=4, tol_bits=0.5)
     assert v.h_high <= 2.0 and v.tol_bits == 0.5 and v.status == "reliable"
     assert V.classify(s, alphabet_size=4, tol_bits=1e-4).status == "biased"
+    # plain floats, not NumPy scalars: the repr and JSON users see stay readable
+    numbers = [getattr(v, f.name) for f in dataclasses.fields(v)
+               if f.name not in ("status", "reason")]
+    assert numbers and all(type(n) is float for n in numbers)
 
 
 def test_assess_combines_estimate_and_verdict(rng):
