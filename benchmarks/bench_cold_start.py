@@ -8,6 +8,13 @@ the compile time of every kernel the command compiled (Numba's compile events, w
 nested kernels counted inside their callers). ``estimate`` runs on a 10^5 x 32 array,
 also with ``--estimator bootstrap`` (resampling kernels the default does not use);
 ``train`` fits tishby12 for 2 epochs (the trainer's kernels and its compiled step).
+
+    python benchmarks/bench_cold_start.py --heatmap [--repeats 3]
+
+times the main job instead, ``mi-regimes heatmap`` with its defaults (two workers), cold,
+with the grid's warm-ups (each kernel compiled by one worker, then loaded by the other)
+and without them (every worker compiles every kernel), alternated; then warm once each.
+The CSVs are checked equal.
 """
 
 from __future__ import annotations
@@ -62,10 +69,54 @@ def compile_times(args: list[str]) -> list[tuple[str, float]]:
     return sorted(top, key=lambda r: -r[1])
 
 
+# the heatmap with or without the grid's warm-ups (argv[1]: "on" or "off")
+_HEATMAP = r"""
+import sys
+from mi_regimes import regimes
+if sys.argv[1] == "off":
+    regimes._warmups = lambda cells: []
+from mi_regimes.cli import main
+out = sys.argv[2]
+sys.exit(main(["heatmap", "--quiet", "--out", out + ".png", "--csv", out + ".csv"]))
+"""
+
+
+def heatmap(repeats: int) -> None:
+    """Cold and warm ``mi-regimes heatmap``, warm-ups on and off, alternated."""
+    times: dict[tuple[str, str], list[float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for r in range(repeats):
+            for mode in ("off", "on"):
+                out = os.path.join(folder, f"{mode}{r}")
+                with tempfile.TemporaryDirectory() as cache:
+                    env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+                    for state in ("cold", "warm") if r == 0 else ("cold",):
+                        start = time.perf_counter()
+                        subprocess.run([sys.executable, "-c", _HEATMAP, mode, out], env=env,
+                                       check=True, stdout=subprocess.DEVNULL)
+                        times.setdefault((mode, state), []).append(
+                            time.perf_counter() - start)
+                        print(f"  warm-ups {mode}, {state}: {times[mode, state][-1]:.1f} s",
+                              flush=True)
+                with open(out + ".csv", "rb") as f, open(
+                        os.path.join(folder, "off0.csv"), "rb") as g:
+                    assert f.read() == g.read(), "the warm-ups changed the chart's numbers"
+    for state in ("cold", "warm"):
+        off, on = (statistics.median(times[m, state]) for m in ("off", "on"))
+        runs = {m: ", ".join(f"{t:.1f}" for t in times[m, state]) for m in ("off", "on")}
+        print(f"mi-regimes heatmap, {state}: without warm-ups {off:.1f} s (runs {runs['off']}),"
+              f" with {on:.1f} s (runs {runs['on']}): {off / on:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--heatmap", action="store_true",
+                        help="time the default heatmap, grid warm-ups on and off")
     opts = parser.parse_args()
+    if opts.heatmap:
+        heatmap(opts.repeats)
+        return
     with tempfile.TemporaryDirectory() as folder:
         data = os.path.join(folder, "x32.npy")
         np.save(data, np.random.default_rng(0).integers(0, 2, (100_000, 32), dtype=np.uint8))

@@ -20,6 +20,7 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -239,6 +240,39 @@ def _grid_cell_rows(cell: _Cell) -> list[dict]:
     return _run_cell(cell) if cell.estimators else []
 
 
+def _warm_poisson_bootstrap() -> None:
+    """Compile (or load) the Poisson bootstrap's kernel: ~5 s of a cold start, a single
+    kernel as long to compile as all of the others a cell uses."""
+    estimate_counts(np.arange(1, 202), "bootstrap", n_boot=200, rng=0)
+
+
+def _warm_cells(cells: tuple[_Cell, ...]) -> None:
+    """Run ``cells``, small copies of a grid's cells: the kernels of every other path."""
+    for cell in cells:
+        _grid_cell_rows(cell)
+
+
+def _warmups(cells: list[_Cell]) -> list:
+    """Warm-ups for :func:`~mi_regimes._parallel.map_tasks`: the grid's kernels in two
+    shares of similar compile time, the Poisson bootstrap and all the others.
+
+    The small cells take the grid's family and estimators, its smallest and largest D,
+    and N from 16 to 4096: counting's three paths (direct, hashed, bucketed). Two
+    bootstrap replicates keep their bootstrap on the multinomial path, which the Poisson
+    warm-up does not compile.
+    """
+    if not cells:
+        return []
+    first = cells[0]
+    small = tuple(replace(first, d=d, n=n, reps=2, n_boot=2, verdict_reps=1)
+                  for d in sorted({min(c.d for c in cells), max(c.d for c in cells)})
+                  for n in (16, 4096))
+    shares = [partial(_warm_cells, small)]
+    if any("bootstrap" in c.estimators for c in cells):
+        shares.append(_warm_poisson_bootstrap)
+    return shares
+
+
 def run_grid(
     source_family: str = "bernoulli",
     params: dict | None = None,
@@ -362,7 +396,7 @@ def run_grid(
     with tqdm(total=len(cells), desc=f"{source_family} grid", unit="cell",
               disable=not progress) as bar:
         for j, rows in map_tasks(_grid_cell_rows, [cells[i] for i in order], jobs=jobs,
-                                 client=client):
+                                 client=client, warmups=_warmups(cells)):
             results[order[j]] = rows
             bar.update()
     rank = {e: i for i, e in enumerate(estimators)}  # the caller's order within a cell

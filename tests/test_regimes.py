@@ -230,3 +230,41 @@ def test_heatmap_cells_are_centred_on_their_d_whatever_the_step():
     heights = {round(float(np.ptp(path.vertices[:, 1])), 9) for path in mesh.get_paths()}
     matplotlib.pyplot.close(fig)
     assert heights == {8.0}
+
+
+COVERAGE_SCRIPT = """
+import sys
+import numpy as np
+from numba.core.registry import CPUDispatcher
+from mi_regimes import regimes
+
+def compiled():
+    return {(mod, name, sig) for mod, module in list(sys.modules.items())
+            if mod.startswith("mi_regimes") for name, f in vars(module).items()
+            if isinstance(f, CPUDispatcher) for sig in f.overloads}
+
+cells = [regimes._Cell("bernoulli", (("p", 0.5),), d, 2**k,
+                       ("plugin", "miller_madow", "bootstrap"), 2, 200, 0.95, 0.05,
+                       np.random.SeedSequence(0), 1)
+         for d in (1, 14, 40) for k in range(4, 17)]
+for warmup in regimes._warmups(cells):
+    warmup()
+warm = compiled()
+for cell in cells:
+    regimes._grid_cell_rows(cell)
+print(len(warm), sorted(compiled() - warm))
+"""
+
+
+def test_grid_warmups_reach_every_kernel_the_default_grid_uses():
+    # in a fresh process: the kernels loaded (or compiled) by the warm-ups are all that
+    # cells over the default N and D range and estimators call, so on a cold start no
+    # worker compiles a kernel another one has compiled
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", COVERAGE_SCRIPT], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    n_warm, new = done.stdout.split(" ", 1)
+    assert int(n_warm) >= 8 and new.strip() == "[]", done.stdout
