@@ -191,8 +191,9 @@ def map_tasks(fn: Callable, tasks: Iterable, *, jobs: int = 1, client=None,
         BLAS/Numba threads per task; default the worker's share of the cores (all of
         them in this process with ``jobs=1``).
     warmups : sequence of callables, optional
-        Module-level functions without arguments that compile (or load) the kernels the
-        tasks use, each worth compiling once rather than in every worker. With worker
+        Callables without arguments (module-level functions, or ``functools.partial``
+        of them: they are pickled) that compile (or load) the kernels the tasks use,
+        each worth compiling once rather than in every worker. With worker
         processes they are dealt out among the workers, and every worker waits for all
         of them before its first task (:func:`_warm_up`); otherwise they are not run.
 

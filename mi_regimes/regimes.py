@@ -243,7 +243,7 @@ def _grid_cell_rows(cell: _Cell) -> list[dict]:
 def _warm_poisson_bootstrap() -> None:
     """Compile (or load) the Poisson bootstrap's kernel: ~5 s of a cold start, a single
     kernel as long to compile as all of the others a cell uses."""
-    estimate_counts(np.arange(1, 202), "bootstrap", n_boot=200, rng=0)
+    estimate_counts(np.arange(1, 202), "bootstrap", n_boot=200, rng=0, scheme="poisson")
 
 
 def _warm_cells(cells: tuple[_Cell, ...]) -> None:
@@ -261,7 +261,7 @@ def _warmups(cells: list[_Cell]) -> list:
     bootstrap replicates keep their bootstrap on the multinomial path, which the Poisson
     warm-up does not compile.
     """
-    if not cells:
+    if not cells or not cells[0].estimators:  # nothing to simulate (exact rows only)
         return []
     first = cells[0]
     small = tuple(replace(first, d=d, n=n, reps=2, n_boot=2, verdict_reps=1)
