@@ -120,7 +120,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         data = os.path.join(folder, "x32.npy")
         np.save(data, np.random.default_rng(0).integers(0, 2, (100_000, 32), dtype=np.uint8))
-        train = ["train", "--epochs", "2", "--snapshots", "2", "--quiet", "--out",
+        train = ["train", "--epochs", "2", "--snapshots", "2", "--quiet", "--overwrite", "--out",
                  os.path.join(folder, "run")]
         for label, args in (("estimate, default (plugin, miller_madow, nsb)", ["estimate", data]),
                             ("estimate --estimator bootstrap",

@@ -12,8 +12,8 @@ bound were found to dominate (docs/results.md states the whole study's time).
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 
 from mi_regimes import compression, infoplane
@@ -27,9 +27,13 @@ DEFAULT = ("task=tishby12|widths=12-32-16-8|reg=none|replicate=0",
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("keys", nargs="*", metavar="KEY",
+                        help="run keys of experiments/study.toml (default: three runs, "
+                             "one per task)")
+    keys = parser.parse_args().keys or DEFAULT
     spec = load_spec(os.path.join(HERE, os.pardir, "experiments", "study.toml"))
     measurement = spec.measurement()
-    keys = sys.argv[1:] or DEFAULT
     runs = {r.key: r for r in spec.runs}
     missing = [k for k in keys if k not in runs]
     if missing:

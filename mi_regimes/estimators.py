@@ -41,6 +41,7 @@ __all__ = [
     "unseen",
     "pym",
     "check_counts",
+    "check_options",
 ]
 
 
@@ -142,14 +143,8 @@ def estimate_counts(
         ``ci`` for them too: bootstrap percentile (shifted by twice the bias), jackknife
         value ± z·s.e., NSB posterior mean ± z·s.d. (within [0, log K]).
     """
-    if unknown:  # reached through **options of every public function: name the options
-        raise TypeError(f"{', '.join(sorted(unknown))}: unknown option; estimators take "
-                        "ci, n_boot, rng, alphabet_size and scheme")
-    get_estimator(estimator)  # validates the name; the message lists the valid ones
-    log_base = _check_base(base)
-    _check_options(n_boot, ci, alphabet_size, scheme)
-    if rng is not None:
-        rng = as_generator(rng)
+    log_base, rng = check_options(estimator, base=base, ci=ci, n_boot=n_boot, rng=rng,
+                                  alphabet_size=alphabet_size, scheme=scheme, **unknown)
     c = check_counts(counts)
     check_alphabet_covers(alphabet_size, int(np.count_nonzero(c)))
     opts = Options(int(n_boot), float(ci), rng, alphabet_size, scheme)
@@ -160,6 +155,41 @@ def estimate_counts(
         None if res.stderr is None else float(res.stderr) * scale,
         None if res.ci is None else (res.ci[0] * scale, res.ci[1] * scale),
     )
+
+
+def check_options(
+    estimator: str,
+    *,
+    base: float = 2,
+    ci: float = 0.95,
+    n_boot: int = 1000,
+    rng: np.random.Generator | int | None = None,
+    alphabet_size: float | None = None,
+    scheme: str = "auto",
+    **unknown,
+) -> tuple[float, np.random.Generator | None]:
+    """Check an estimator's name and options as :func:`estimate_counts` does, estimating
+    nothing: a caller can refuse bad options before its own work (the CLI does).
+
+    Parameters are those of :func:`estimate_counts`.
+
+    Returns
+    -------
+    (float, numpy.random.Generator or None)
+        The natural log of ``base``, and ``rng`` as a generator (None stays None).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the option, what is wrong with it and what to pass instead.
+    """
+    if unknown:  # reached through **options of every public function: name the options
+        raise TypeError(f"{', '.join(sorted(unknown))}: unknown option; estimators take "
+                        "ci, n_boot, rng, alphabet_size and scheme")
+    get_estimator(estimator)  # validates the name; the message lists the valid ones
+    log_base = _check_base(base)
+    _check_options(n_boot, ci, alphabet_size, scheme)
+    return log_base, None if rng is None else as_generator(rng)
 
 
 def value_of_valid_counts(counts: np.ndarray, estimator: str) -> float:

@@ -165,6 +165,25 @@ def test_registry_lookup_lists_names():
 def test_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         E.estimate_counts([3, 4], "bootstrap", **kwargs)
+    with pytest.raises(ValueError, match=match):  # the same check, without estimating
+        E.check_options("bootstrap", **kwargs)
+
+
+def test_check_options_estimates_nothing(monkeypatch):
+    # the CLI refuses bad options before its work this way; it used to run a bootstrap
+    # of 1000 replicates on dummy counts, which compiled the multinomial kernel (3-4 s
+    # of a cold `mi-regimes estimate --estimator bootstrap`) for nothing
+    def refuse(*args, **kwargs):
+        raise AssertionError("check_options ran an estimator")
+
+    monkeypatch.setitem(E._REGISTRY, "bootstrap", refuse)
+    log_base, rng = E.check_options("bootstrap", n_boot=50, ci=0.9, rng=3)
+    assert log_base == pytest.approx(np.log(2)) and isinstance(rng, np.random.Generator)
+    assert E.check_options("plugin")[1] is None
+    with pytest.raises(TypeError, match="n_bot: unknown option"):
+        E.check_options("plugin", n_bot=3)
+    with pytest.raises(ValueError, match="plugin, miller_madow"):
+        E.check_options("shannon")
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     from .._io import json_safe
     from ..bits import as_samples
     from ..counting import count_rows, joint_counts
-    from ..estimators import estimate_counts
+    from ..estimators import check_options, estimate_counts
     from ..information import mutual_information_from_counts
     from ..verdicts import classify, summarize_counts
 
@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
                            f"distinct states observed; pass the number of possible states "
                            f"(at least {counts.size})")
         for name in names:  # options checked before any work
-            estimate_counts([1], name, ci=args.ci, n_boot=args.n_boot, rng=args.seed)
+            check_options(name, ci=args.ci, n_boot=args.n_boot, rng=args.seed)
     summary = summarize_counts(counts)
     n = summary.n
     results = []
