@@ -11,7 +11,8 @@ also with ``--estimator bootstrap`` (resampling kernels the default does not use
 
     python benchmarks/bench_cold_start.py --heatmap [--repeats 3]
 
-times the main job instead, ``mi-regimes heatmap`` with its defaults (two workers), cold,
+times the main job instead: first the grid's two warm-up shares, cold, at once in two
+processes; then ``mi-regimes heatmap`` with its defaults (two workers), cold,
 with the grid's warm-ups (each kernel compiled by one worker, then loaded by the other)
 and without them (every worker compiles every kernel), alternated; then warm once each.
 The CSVs are checked equal.
@@ -81,8 +82,33 @@ sys.exit(main(["heatmap", "--quiet", "--out", out + ".png", "--csv", out + ".csv
 """
 
 
+# one share of the default grid's warm-ups (argv[1]: its index), timed
+_SHARE = r"""
+import sys, time
+import numpy as np
+from mi_regimes import regimes as R
+cells = [R._Cell("bernoulli", (("p", 0.5),), d, n, R.DEFAULT_ESTIMATORS, 100, 200, 0.95,
+                 0.05, np.random.SeedSequence(0), 20) for d in R.DEFAULT_D for n in R.DEFAULT_N]
+share = R._warmups(cells)[int(sys.argv[1])]
+start = time.perf_counter()
+share()
+print(f"{time.perf_counter() - start:.1f}")
+"""
+
+
+def shares() -> None:
+    """Each warm-up share, cold, both at once in their own processes (as two workers)."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        procs = [subprocess.Popen([sys.executable, "-c", _SHARE, str(i)], env=env, text=True,
+                                  stdout=subprocess.PIPE) for i in (0, 1)]
+        took = [p.communicate()[0].strip() for p in procs]
+    print(f"  warm-up shares at once, cold: cells {took[0]} s, bootstrap {took[1]} s")
+
+
 def heatmap(repeats: int) -> None:
     """Cold and warm ``mi-regimes heatmap``, warm-ups on and off, alternated."""
+    shares()
     times: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for r in range(repeats):

@@ -240,10 +240,11 @@ def _grid_cell_rows(cell: _Cell) -> list[dict]:
     return _run_cell(cell) if cell.estimators else []
 
 
-def _warm_poisson_bootstrap() -> None:
-    """Compile (or load) the Poisson bootstrap's kernel: ~5 s of a cold start, a single
-    kernel as long to compile as all of the others a cell uses."""
-    estimate_counts(np.arange(1, 202), "bootstrap", n_boot=200, rng=0, scheme="poisson")
+def _warm_bootstrap() -> None:
+    """Compile (or load) both bootstrap kernels: ~6 s of a cold start, of which ~2.3 s is
+    Numba's ``np.random.binomial``, which both call (compiled once per process)."""
+    for scheme in ("poisson", "multinomial"):
+        estimate_counts(np.arange(1, 202), "bootstrap", n_boot=200, rng=0, scheme=scheme)
 
 
 def _warm_cells(cells: tuple[_Cell, ...]) -> None:
@@ -254,22 +255,22 @@ def _warm_cells(cells: tuple[_Cell, ...]) -> None:
 
 def _warmups(cells: list[_Cell]) -> list:
     """Warm-ups for :func:`~mi_regimes._parallel.map_tasks`: the grid's kernels in two
-    shares of similar compile time, the Poisson bootstrap and all the others.
+    shares of similar compile time, the bootstrap's and all the others.
 
-    The small cells take the grid's family and estimators, its smallest and largest D,
-    and N from 16 to 4096: counting's three paths (direct, hashed, bucketed). Two
-    bootstrap replicates keep their bootstrap on the multinomial path, which the Poisson
-    warm-up does not compile.
+    The small cells take the grid's family and its estimators but the bootstrap (the
+    plug-in alone if that leaves none), its smallest and largest D, and N from 16 to
+    4096: counting's three paths (direct, hashed, bucketed), the verdicts, the theory.
     """
     if not cells or not cells[0].estimators:  # nothing to simulate (exact rows only)
         return []
     first = cells[0]
-    small = tuple(replace(first, d=d, n=n, reps=2, n_boot=2, verdict_reps=1)
+    others = tuple(e for e in first.estimators if e != "bootstrap") or ("plugin",)
+    small = tuple(replace(first, d=d, n=n, estimators=others, reps=2, verdict_reps=1)
                   for d in sorted({min(c.d for c in cells), max(c.d for c in cells)})
                   for n in (16, 4096))
     shares = [partial(_warm_cells, small)]
-    if any("bootstrap" in c.estimators for c in cells):
-        shares.append(_warm_poisson_bootstrap)
+    if "bootstrap" in first.estimators:
+        shares.append(_warm_bootstrap)
     return shares
 
 
