@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -96,6 +97,12 @@ print(f"{time.perf_counter() - start:.1f}")
 """
 
 
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children (and theirs)."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
 def shares() -> None:
     """Each warm-up share, cold, both at once in their own processes (as two workers)."""
     with tempfile.TemporaryDirectory() as cache:
@@ -110,6 +117,7 @@ def heatmap(repeats: int) -> None:
     """Cold and warm ``mi-regimes heatmap``, warm-ups on and off, alternated."""
     shares()
     times: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}  # the heatmap's and its workers' CPU
     with tempfile.TemporaryDirectory() as folder:
         for r in range(repeats):
             for mode in ("off", "on"):
@@ -117,13 +125,15 @@ def heatmap(repeats: int) -> None:
                 with tempfile.TemporaryDirectory() as cache:
                     env = dict(os.environ, NUMBA_CACHE_DIR=cache)
                     for state in ("cold", "warm") if r == 0 else ("cold",):
+                        cpu0 = _children_cpu()
                         start = time.perf_counter()
                         subprocess.run([sys.executable, "-c", _HEATMAP, mode, out], env=env,
                                        check=True, stdout=subprocess.DEVNULL)
                         times.setdefault((mode, state), []).append(
                             time.perf_counter() - start)
-                        print(f"  warm-ups {mode}, {state}: {times[mode, state][-1]:.1f} s",
-                              flush=True)
+                        cpu.setdefault((mode, state), []).append(_children_cpu() - cpu0)
+                        print(f"  warm-ups {mode}, {state}: {times[mode, state][-1]:.1f} s "
+                              f"({cpu[mode, state][-1]:.1f} s CPU)", flush=True)
                 with open(out + ".csv", "rb") as f, open(
                         os.path.join(folder, "off0.csv"), "rb") as g:
                     assert f.read() == g.read(), "the warm-ups changed the chart's numbers"
@@ -132,6 +142,8 @@ def heatmap(repeats: int) -> None:
         runs = {m: ", ".join(f"{t:.1f}" for t in times[m, state]) for m in ("off", "on")}
         print(f"mi-regimes heatmap, {state}: without warm-ups {off:.1f} s (runs {runs['off']}),"
               f" with {on:.1f} s (runs {runs['on']}): {off / on:.2f}x")
+        off, on = (statistics.median(cpu[m, state]) for m in ("off", "on"))
+        print(f"  CPU, medians: without {off:.1f} s, with {on:.1f} s: {off / on:.2f}x")
 
 
 def main() -> None:
