@@ -255,7 +255,9 @@ def _warm_cells(cells: tuple[_Cell, ...]) -> None:
 
 def _warmups(cells: list[_Cell]) -> list:
     """Warm-ups for :func:`~mi_regimes._parallel.map_tasks`: the grid's kernels in two
-    shares of similar compile time, the bootstrap's and all the others.
+    shares, the bootstrap's (~6 s to compile) and all the others (~4.5 s). A kernel that
+    both would call (``np.random.binomial``, inside both bootstrap kernels) is compiled
+    in one share only.
 
     The small cells take the grid's family and its estimators but the bootstrap (the
     plug-in alone if that leaves none), its smallest and largest D, and N from 16 to
