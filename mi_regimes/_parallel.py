@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -157,8 +158,6 @@ def _warm_up(warmups: tuple, seat, barrier) -> None:
         try:
             warmup()
         except Exception as exc:  # noqa: BLE001 - a warm-up must never stop the work
-            import warnings
-
             warnings.warn(f"warm-up {warmup!r} failed ({exc!r}); its kernels compile on "
                           "first use instead", RuntimeWarning, stacklevel=1)
     with contextlib.suppress(threading.BrokenBarrierError):
