@@ -530,6 +530,32 @@ def test_recorder_keeps_clean_and_noisy_accuracy_and_test_inputs():
     assert rec.sets["test"].snapshots[-1][0].n == data.x_test.shape[0]
 
 
+def test_without_label_noise_the_noisy_metrics_are_the_clean_ones():
+    # the fit computes them once: both columns must still hold the clean values
+    data = datasets.load("tishby12", rng=0)
+    model = BinaryMLP([12, 8], n_classes=2, rng=0)
+    h = fit(model, data, epochs=2, rng=0, record=Recorder(epochs=[0, 1, 2]))
+    assert h.recording.sets["train"].noisy_labels is None
+    assert h.train_loss_noisy == h.train_loss and h.train_acc_noisy == h.train_acc
+    loss, acc = model.evaluate(data.x_train, data.y_train)
+    assert h.train_loss[-1] == pytest.approx(loss) and h.train_acc[-1] == pytest.approx(acc)
+    for m in h.recording.metrics:
+        assert (m["train_loss_noisy"], m["train_acc_noisy"]) == (m["train_loss"],
+                                                                 m["train_acc"])
+
+
+def test_infer_without_validation_matches_infer_on_checked_inputs():
+    data = datasets.load("digits", rng=0)
+    model = BinaryMLP([64, 32, 16], n_classes=10, rng=0)
+    x = model.check_inputs(data.x_test)
+    logits, layers = model.infer(data.x_test)
+    logits_fast, layers_fast = model.infer(x, validate=False)
+    np.testing.assert_array_equal(logits, logits_fast)
+    for a, b in zip(layers, layers_fast, strict=True):
+        np.testing.assert_array_equal(a.words, b.words)
+        assert (a.n, a.d) == (b.n, b.d)
+
+
 def test_recorder_refuses_requests_it_would_drop_silently():
     # an empty epoch list recorded nothing; epochs past the fit's last were dropped
     # without a word; Recorder(n=0) named n_snapshots, which the caller had not typed

@@ -293,9 +293,13 @@ class BinaryMLP:
         return logits, cache
 
     @single_blas
-    def infer(self, x) -> tuple[np.ndarray, list[PackedBits]]:
-        """Eval-mode logits and every binary layer's activations (packed), in one pass."""
-        logits, _, layers = self._run(x, False, None)
+    def infer(self, x, *, validate: bool = True) -> tuple[np.ndarray, list[PackedBits]]:
+        """Eval-mode logits and every binary layer's activations (packed), in one pass.
+
+        ``validate=False`` skips the input checks, for inputs already passed through
+        :meth:`check_inputs` (a fit evaluates its validated data every epoch).
+        """
+        logits, _, layers = self._run(x, False, None, checked=not validate)
         packed = []
         for words, width in zip(layers, self.widths[1:], strict=True):
             words.flags.writeable = False

@@ -290,11 +290,13 @@ class _RunRecorder:
     def __init__(self, record, epochs, model, data, x_fit, y_clean, y_fit, x_test, header):
         self.model = model
         self.snapshots = record.schedule(epochs) if record is not None else set()
-        self.inputs = {"train": (x_fit, y_clean, y_fit), "test": (x_test, data.y_test, None)}
+        # noisy labels only when they differ: otherwise their metrics are the clean ones
+        y_noisy = None if np.array_equal(y_fit, y_clean) else y_fit
+        self.inputs = {"train": (x_fit, y_clean, y_noisy), "test": (x_test, data.y_test, None)}
         self.recording = None
         if record is not None:
             sets = {"train": RecordedSet(y_clean.copy(), noisy_labels=(
-                y_fit.copy() if not np.array_equal(y_fit, y_clean) else None))}
+                y_noisy.copy() if y_noisy is not None else None))}
             if record.test:
                 sets["test"] = RecordedSet(data.y_test.copy())
             for name, (x, y) in record.extra.items():
@@ -312,7 +314,7 @@ class _RunRecorder:
         metrics = {"epoch": epoch}
         for name, (x, y, y_noisy) in self.inputs.items():
             if snap and name in self.recording.sets:
-                logits, layers = self.model.infer(x)
+                logits, layers = self.model.infer(x, validate=False)  # checked once
                 self.recording.sets[name].snapshots.append(layers)
             elif name in ("train", "test"):
                 logits = self.model.forward(x, validate=False)[0]
